@@ -1,0 +1,67 @@
+"""Timestamps as the bundle spec allows them: RFC 3339 strings or Unix epoch seconds.
+
+Internally day2ai works in float epoch seconds (UTC); models expose aware ``datetime``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(Z|z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_timestamp(value: object) -> float:
+    """Return epoch seconds for an RFC 3339 string, a datetime or an epoch number.
+
+    Naive strings and datetimes mean UTC; fractions of any precision are accepted
+    (nanoseconds are truncated to microsecond float precision). Raises ``ValueError``.
+    """
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a timestamp")
+    if isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("timestamp is not finite")
+        return float(value)
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return dt.timestamp()
+    if isinstance(value, str):
+        return _parse_string(value.strip())
+    raise ValueError(f"expected an RFC 3339 string or epoch seconds, got {type(value).__name__}")
+
+
+def _parse_string(text: str) -> float:
+    m = _RFC3339.match(text)
+    if not m:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"not an RFC 3339 timestamp or epoch seconds: {text[:40]!r}") from None
+    year, month, day, hour, minute, second, frac, tz = m.groups()
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59),
+                      tzinfo=UTC)
+    except ValueError as exc:
+        raise ValueError(f"invalid date in {text[:40]!r}: {exc}") from None
+    epoch = dt.timestamp() + (int(second) - dt.second)
+    if frac:
+        epoch += int(frac) / (10 ** len(frac))
+    if tz and tz not in ("Z", "z"):
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        epoch -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return epoch
+
+
+def to_datetime(epoch: float) -> datetime:
+    """Aware UTC datetime for epoch seconds."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=epoch)
+
+
+def iso(epoch: float) -> str:
+    """Compact RFC 3339 text (second precision) for humans and prompts."""
+    return to_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -52,15 +52,17 @@ def _yaml_line(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None
     line = node.start_mark.line + 1 if node is not None else None
     for key in loc:
         if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key]
+            match = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key]
             if not match:
                 break
-            node = match[0]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            key_node, node = match[0]
+            line = key_node.start_mark.line + 1
+            continue
+        if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
+            line = node.start_mark.line + 1
         else:
             break
-        line = node.start_mark.line + 1
     return line
 
 
@@ -68,9 +70,9 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BundleError(path.name, f"not UTF-8 text (byte {exc.start})") from None
+        raise BundleError(str(path), f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise BundleError(path.name, f"cannot read: {exc.strerror}") from None
+        raise BundleError(str(path), f"cannot read: {exc.strerror}") from None
 
 
 def read_yaml_model(path: Path, model: type[M]) -> M:
@@ -81,16 +83,16 @@ def read_yaml_model(path: Path, model: type[M]) -> M:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise BundleError(path.name, f"invalid YAML: {getattr(exc, 'problem', exc)}",
+        raise BundleError(str(path), f"invalid YAML: {getattr(exc, 'problem', exc)}",
                           line=mark.line + 1 if mark else None) from None
     if not isinstance(data, dict):
-        raise BundleError(path.name, "expected a mapping at the top level", line=1)
+        raise BundleError(str(path), "expected a mapping at the top level", line=1)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        raise BundleError(path.name, err["msg"], line=_yaml_line(node, loc),
+        raise BundleError(str(path), err["msg"], line=_yaml_line(node, loc),
                           field=".".join(str(p) for p in loc) or None) from None
 
 
@@ -102,7 +104,7 @@ def _open_lines(path: Path) -> Iterator[bytes]:
         with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as fh:
             yield from fh
     except (OSError, EOFError, zlib.error) as exc:
-        raise BundleError(path.name, f"cannot read (corrupt or truncated gzip?): {exc}") from None
+        raise BundleError(str(path), f"cannot read (corrupt or truncated gzip?): {exc}") from None
 
 
 def _iter_jsonl(path: Path, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:
@@ -114,15 +116,15 @@ def _iter_jsonl(path: Path, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]
             raw.decode("utf-8")
             obj = orjson.loads(raw)
         except UnicodeDecodeError as exc:
-            raise BundleError(path.name, f"not UTF-8 text (byte {exc.start})", line=lineno) from None
+            raise BundleError(str(path), f"not UTF-8 text (byte {exc.start})", line=lineno) from None
         except orjson.JSONDecodeError as exc:
-            raise BundleError(path.name, f"invalid JSON: {exc}", line=lineno) from None
+            raise BundleError(str(path), f"invalid JSON: {exc}", line=lineno) from None
         if not isinstance(obj, dict):
-            raise BundleError(path.name, "expected a JSON object", line=lineno)
+            raise BundleError(str(path), "expected a JSON object", line=lineno)
         try:
             yield parse(obj)
         except _FieldError as exc:
-            raise BundleError(path.name, exc.problem, line=lineno, field=exc.field) from None
+            raise BundleError(str(path), exc.problem, line=lineno, field=exc.field) from None
 
 
 class _FieldError(Exception):
@@ -354,7 +356,7 @@ def load_bundle(path: str | Path) -> Bundle:
     if not root.is_dir():
         raise BundleError(str(root), "not a bundle directory")
     if not (root / "incident.yaml").is_file():
-        raise BundleError("incident.yaml", f"missing in {root}")
+        raise BundleError(str(root / "incident.yaml"), "missing: every bundle needs one")
     incident = read_yaml_model(root / "incident.yaml", Incident)
     topo_path = root / "topology.yaml"
     topology = read_yaml_model(topo_path, Topology) if topo_path.is_file() else None

@@ -1,0 +1,165 @@
+"""Tests of the streaming log-template miner: masking, grouping, refinement, state, eviction."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from day2ai.analysis.logmining import MaskingConfig, MaskingRule, MinerConfig, TemplateMiner
+from day2ai.analysis.logmining.masking import Masker, build_masker, render_template
+from day2ai.analysis.logmining.miner import merge_tokens
+from day2ai.errors import ConfigError, InputError
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("connect to 10.1.2.3:8080 failed", "connect to <*> failed"),
+        ("took 250ms and 3.5 s", "took <*> and <*> s"),
+        ("id 123e4567-e89b-12d3-a456-426614174000 done", "id <*> done"),
+        ("reading /var/log/app/x.log now", "reading <*> now"),
+        ("addr 0xdeadBEEF", "addr <*>"),
+        ("block blk_-12345 and blk_678", "block <*> and <*>"),
+        ("see https://example.com/a?b=1 ok", "see <*> ok"),
+        ("at Fri Jun 17 07:07:00 2005 x", "at <*> x"),
+        ("node node-12 up", "node node-<*> up"),
+        ("generating core.2275", "generating core.<*>"),
+        ("proxy SOCKS5 via eth0", "proxy SOCKS5 via eth0"),
+        ("stored 5.2 KB", "stored <*>"),
+        ("mac FF:F2:9F:16:BF:6C:00:0D", "mac <*>"),
+        ("plain words only", "plain words only"),
+    ],
+)
+def test_default_masking(message: str, expected: str) -> None:
+    masked = Masker().mask(message)
+    assert render_template(masked.split()) == expected
+
+
+def test_masking_is_configurable() -> None:
+    masker = build_masker(enabled=["quoted", "number"], extra=[MaskingRule(name="user", pattern=r"user=\w+")])
+    assert masker.mask("user=bob said 'hi there' 3 times") == "<*> said <*> <*> times"
+    with pytest.raises(ConfigError):
+        build_masker(enabled=["nope"])
+    with pytest.raises(ConfigError):
+        build_masker(extra=[{"name": "x", "pattern": "("}])  # type: ignore[list-item]
+
+
+def test_render_collapses_glued_variables() -> None:
+    assert render_template(["a", "<*>:<*>", "blk_<*>", "<*>.<*>.<*>", "b"]) == "a <*> <*> <*> b"
+    assert render_template(["x", "node-<*>", "#<*>"]) == "x node-<*> #<*>"
+
+
+def test_merge_tokens_keeps_delimited_prefix_and_suffix() -> None:
+    assert merge_tokens("environment:java.version=1", "environment:user.name=zk") == "environment:<*>"
+    assert merge_tokens("a(b)", "a(c)") == "a(<*>)"
+    assert merge_tokens("abc", "xyz") == "<*>"
+
+
+def _random_word(rng: random.Random) -> str:
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 8)))
+
+
+def test_groups_lines_by_template_with_variables() -> None:
+    rng = random.Random(3)
+    miner = TemplateMiner()
+    shapes = [
+        "Receiving block blk_{n} src: /10.0.{a}.{b}:{p} dest: /10.0.{b}.{a}:50010",
+        "PacketResponder {a} for block blk_{n} terminating",
+        "session opened for user {w} by (uid={a})",
+        "Connection from {w} closed after {a} ms",
+    ]
+    expected = {}
+    for _ in range(400):
+        k = rng.randrange(len(shapes))
+        line = shapes[k].format(
+            n=rng.randrange(10**12),
+            a=rng.randrange(256),
+            b=rng.randrange(256),
+            p=rng.randrange(65536),
+            w=_random_word(rng),
+        )
+        tid = miner.resolve(miner.add(line).template_id)
+        expected.setdefault(k, set()).add(tid)
+    final = {k: {miner.resolve(t) for t in ids} for k, ids in expected.items()}
+    assert all(len(ids) == 1 for ids in final.values()), final
+    assert len({next(iter(ids)) for ids in final.values()}) == len(shapes)
+    texts = {miner.template(next(iter(ids))) for ids in final.values()}
+    assert "session opened for user <*> by (uid=<*>)" in texts
+    assert "Receiving block <*> src: <*> dest: <*>" in texts
+
+
+def test_states_in_capitals_are_not_merged() -> None:
+    miner = TemplateMiner()
+    ids = {
+        miner.add(f"task {i} Transitioned from {a} to {b}").template_id
+        for i, (a, b) in enumerate(
+            [("NEW", "SCHEDULED"), ("SCHEDULED", "RUNNING"), ("RUNNING", "SUCCEEDED")] * 5
+        )
+    }
+    assert len({miner.resolve(t) for t in ids}) == 3
+
+
+def test_template_refines_and_ids_stay_stable() -> None:
+    miner = TemplateMiner(MinerConfig(min_distinct_values=3))
+    first = miner.add("service alpha started")
+    assert first.is_new and first.template == "service alpha started"
+    second = miner.add("service beta started")
+    third = miner.add("service gamma started")
+    assert third.changed and third.template == "service <*> started"
+    assert miner.resolve(second.template_id) == first.template_id == third.template_id
+    again = miner.add("service delta started")
+    assert not again.is_new and not again.changed and again.template_id == first.template_id
+    assert miner.match("service omega started") == first.template_id
+    assert miner.match("completely different line here") is None
+
+
+def test_eviction_caps_templates() -> None:
+    miner = TemplateMiner(MinerConfig(max_templates=10))
+    for i in range(50):
+        miner.add(f"event{chr(97 + i % 26)}{chr(97 + i // 26)} happened here now")
+    assert len(miner.templates()) == 10
+    assert miner.evicted == 40
+    assert miner.add("eventzz happened here now").is_new
+
+
+def test_state_round_trip_is_plain_json() -> None:
+    miner = TemplateMiner(MinerConfig(min_distinct_values=2))
+    for line in ["user a in", "user b in", "disk 1 full", "disk 2 full"]:
+        miner.add(line)
+    text = miner.to_json()
+    doc = json.loads(text)
+    assert doc["version"] == 1 and len(doc["templates"]) == 2
+    clone = TemplateMiner.from_json(text)
+    assert [t.model_dump() for t in clone.templates()] == [t.model_dump() for t in miner.templates()]
+    nxt = clone.add("user c in")
+    assert not nxt.is_new and nxt.template == "user <*> in"
+    assert clone.add("brand new line").template_id == miner.add("brand new line").template_id
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        '{"version": 99, "config": {}, "next_id": 1, "lines": 0, "templates": []}',
+        '{"version": 1, "config": {}, "next_id": 1, "lines": 0, "templates": '
+        '[{"number": 1, "tokens": ["a"], "open": [false], "count": 1, "first_line": 1, "last_line": 1}]}',
+        '{"version": 1, "config": {"similarity_threshold": 7}, "next_id": 1, "lines": 0, "templates": []}',
+        '{"version": 1, "config": {}, "next_id": 2, "lines": 0, "templates": '
+        '[{"number": 1, "tokens": ["a", "b"], "open": [false], "count": 1, '
+        '"first_line": 1, "last_line": 1}]}',
+    ],
+)
+def test_bad_state_is_an_input_error(text: str) -> None:
+    with pytest.raises(InputError):
+        TemplateMiner.from_json(text)
+
+
+def test_masking_config_round_trips_in_state() -> None:
+    config = MinerConfig(masking=MaskingConfig(enabled=("number",)))
+    miner = TemplateMiner(config)
+    miner.add("x 10.0.0.1 y")
+    clone = TemplateMiner.from_json(miner.to_json())
+    assert clone.config == config
+    assert clone.templates()[0].template == "x <*>.<*>.<*>.<*> y".replace("<*>.<*>.<*>.<*>", "<*>")

@@ -1,0 +1,195 @@
+"""The scenario simulator: valid bundles, determinism, every fault, and no easy quirks."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from day2ai.evaluation.simulator import SIM_FAULTS, Difficulty, make_spec, simulate, simulate_case, specs
+from day2ai.models import Fault
+from day2ai.sources.bundle import read_truth, validate_bundle
+
+SMALL = {"n_components": 10, "window_minutes": 30, "log_lines": 600, "spans": 300}
+
+
+def _rows(bundle: Path, stem: str) -> list[dict[str, Any]]:
+    for name in (f"{stem}.jsonl", f"{stem}.jsonl.gz"):
+        p = bundle / name
+        if p.is_file():
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(p, "rt", encoding="utf-8") as fh:
+                return [json.loads(line) for line in fh]
+    return []
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        if f.is_file():
+            data = f.read_bytes()
+            if f.suffix == ".gz":
+                data = gzip.decompress(data)
+            h.update(f.name.encode() + data)
+    return h.hexdigest()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    index=st.integers(0, 200),
+    n=st.integers(8, 16),
+    minutes=st.integers(25, 50),
+    difficulty=st.sampled_from(list(Difficulty)),
+)
+def test_every_bundle_validates(
+    tmp_path_factory: pytest.TempPathFactory,
+    seed: int,
+    index: int,
+    n: int,
+    minutes: int,
+    difficulty: Difficulty,
+) -> None:
+    spec = make_spec(
+        seed, index, difficulty=difficulty, n_components=n, window_minutes=minutes, log_lines=400, spans=200
+    )
+    out = simulate_case(tmp_path_factory.mktemp("b") / "case", spec)
+    assert validate_bundle(out) == []
+    truth = read_truth(out)
+    assert truth is not None and truth.root_cause.fault == spec.fault
+    assert truth.remediation and all(1 <= len(w.split()) <= 2 for w in truth.remediation)
+
+
+@pytest.mark.parametrize("fault", SIM_FAULTS, ids=lambda f: f.value)
+def test_each_fault_word_is_injected(tmp_path: Path, fault: Fault) -> None:
+    (out,) = simulate(tmp_path, 1, 11, fault=fault, difficulty=Difficulty.EASY, **SMALL)
+    assert validate_bundle(out) == []
+    truth = yaml.safe_load((out / "truth.yaml").read_text())
+    root = truth["root_cause"]["service"]
+    assert truth["root_cause"]["fault"] == fault.value
+    named = {s["name"] for s in yaml.safe_load((out / "topology.yaml").read_text())["services"]}
+    assert root in named
+
+
+def test_same_seed_same_bytes_different_seed_differs(tmp_path: Path) -> None:
+    a = simulate(tmp_path / "a", 2, 5, **SMALL)
+    b = simulate(tmp_path / "b", 2, 5, **SMALL)
+    c = simulate(tmp_path / "c", 2, 6, **SMALL)
+    assert [_digest(p) for p in a] == [_digest(p) for p in b]
+    assert [_digest(p) for p in a] != [_digest(p) for p in c]
+
+
+def test_case_does_not_depend_on_suite_size() -> None:
+    assert specs(3, 9)[2] == specs(8, 9)[2]
+
+
+def test_dev_plan_covers_every_fault_several_times() -> None:
+    plan = specs(60, 2026)
+    counts = Counter(s.fault for s in plan)
+    assert set(counts) == set(SIM_FAULTS)
+    assert min(counts.values()) >= 4
+    assert {s.difficulty for s in plan} == set(Difficulty)
+    assert len({s.shape for s in plan}) >= 4
+
+
+def test_bundles_vary_in_what_they_hold(tmp_path: Path) -> None:
+    paths = simulate(tmp_path, 14, 3, scale=0.05, n_components=10, window_minutes=30)
+    names = [{f.name for f in p.iterdir()} for p in paths]
+    assert any("topology.yaml" not in n for n in names)
+    assert any(any(x.endswith(".gz") for x in n) for n in names)
+    assert any(not any(x.endswith(".gz") for x in n) for n in names)
+    incidents = [yaml.safe_load((p / "incident.yaml").read_text()) for p in paths]
+    assert any(i["symptom"]["service"] is None for i in incidents)
+    steps = set()
+    pod_only = []
+    for p in paths:
+        series = _rows(p, "metrics")
+        values = series[0]["values"]
+        steps.add(values[1][0] - values[0][0])
+        pod_only.append(all("pod" in s["metric"] for s in series))
+    assert steps == {15, 60}
+    assert any(pod_only) and not all(pod_only)
+
+
+def test_no_easy_quirks(tmp_path: Path) -> None:
+    """The root is not the only service logging errors, the title does not name it (unless it
+    is the symptom), its metric names are shared with other services, and it is not always the
+    first or last service in any file."""
+    paths = simulate(tmp_path, 13, 21, scale=0.1, n_components=14, window_minutes=40)
+    first_is_root = 0
+    for p in paths:
+        truth = yaml.safe_load((p / "truth.yaml").read_text())
+        inc = yaml.safe_load((p / "incident.yaml").read_text())
+        root = truth["root_cause"]["service"]
+        if inc["symptom"]["service"] != root:
+            assert root not in inc["title"] and root not in inc["id"]
+        error_services = {
+            r["service"] for r in _rows(p, "logs") if str(r.get("level") or "").upper() == "ERROR"
+        }
+        assert error_services - {root}, "some other service logs errors too"
+        by_service: dict[str, set[str]] = {}
+        for s in _rows(p, "metrics"):
+            by_service.setdefault(s["metric"]["service"], set()).add(s["metric"]["__name__"])
+        if root in by_service:
+            others = set().union(*(v for k, v in by_service.items() if k != root))
+            assert by_service[root] <= others
+            first_is_root += next(iter(by_service)) == root
+    assert first_is_root < len(paths) / 2
+
+
+def test_fault_signatures(tmp_path: Path) -> None:
+    """A few signatures the issue names, checked on easy cases."""
+    (crash,) = simulate(tmp_path / "c", 1, 4, fault=Fault.SERVICE_CRASH, difficulty=Difficulty.EASY, **SMALL)
+    root = yaml.safe_load((crash / "truth.yaml").read_text())["root_cause"]["service"]
+    restarts = [
+        s
+        for s in _rows(crash, "metrics")
+        if s["metric"]["__name__"] == "restarts_total" and s["metric"]["service"] == root
+    ]
+    assert any(float(s["values"][-1][1]) > float(s["values"][0][1]) for s in restarts)
+    assert any("refused" in str(r["message"]) and r["service"] != root for r in _rows(crash, "logs"))
+
+    (disk,) = simulate(tmp_path / "d", 1, 4, fault=Fault.DISK_FULL, difficulty=Difficulty.EASY, **SMALL)
+    root = yaml.safe_load((disk / "truth.yaml").read_text())["root_cause"]["service"]
+    usage = [
+        float(v[1])
+        for s in _rows(disk, "metrics")
+        if s["metric"]["__name__"] == "disk_usage_ratio" and s["metric"]["service"] == root
+        for v in s["values"]
+    ]
+    assert max(usage) > 0.98
+    assert any("no space left on device" in str(r["message"]).lower() for r in _rows(disk, "logs"))
+
+    (dep,) = simulate(
+        tmp_path / "e", 1, 8, fault=Fault.DEPENDENCY_FAILURE, difficulty=Difficulty.EASY, **SMALL
+    )
+    root = yaml.safe_load((dep / "truth.yaml").read_text())["root_cause"]["service"]
+    spans = _rows(dep, "traces")
+    assert not any(s["service"] == root for s in spans), "dependencies have no spans of their own"
+    assert any(s["attributes"].get("net.peer.name") == root for s in spans)
+
+
+def test_cli_simulate(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from day2ai.cli.simulate import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # keep a multi-command app so "simulate" is a sub-command
+    runner = CliRunner()
+    ok = runner.invoke(app, ["simulate", "--out", str(tmp_path / "s"), "--cases", "2", "--seed", "3",
+                             "--services", "8", "--minutes", "25", "--log-lines", "300", "--spans", "100"])
+    assert ok.exit_code == 0, ok.output
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["case-0000", "case-0001"]
+    bad = runner.invoke(app, ["simulate", "--out", str(tmp_path / "x"), "--cases", "1", "--fault", "other"])
+    assert bad.exit_code == 2

@@ -151,16 +151,28 @@ def synthetic_stream(pool: Sequence[str], total: int, seed: int = 7) -> Iterator
         yield _NUMBER.sub(perturb, pool[i % len(pool)])
 
 
-def stream_run(pool: Sequence[str], total: int) -> dict[str, float]:
+def stream_run(pool: Sequence[str], total: int, chunk: int = 10_000) -> dict[str, float]:
+    """Stream ``total`` synthetic lines through one miner, in chunks generated outside the timer.
+
+    ``seconds`` is the miner's time only; ``wall_seconds`` includes generating the lines.
+    """
     miner = TemplateMiner(CONFIG)
-    start = time.perf_counter()
-    for line in synthetic_stream(pool, total):
-        miner.add_id(line)
-    seconds = time.perf_counter() - start
+    lines = synthetic_stream(pool, total)
+    seconds = 0.0
+    wall = time.perf_counter()
+    done = 0
+    while done < total:
+        batch = [next(lines) for _ in range(min(chunk, total - done))]
+        start = time.perf_counter()
+        miner.add_many(batch)
+        seconds += time.perf_counter() - start
+        done += len(batch)
+    wall = time.perf_counter() - wall
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "lines": float(total),
         "seconds": seconds,
+        "wall_seconds": wall,
         "lines_per_s": total / seconds,
         "templates": float(len(miner.templates())),
         "peak_rss_mb": peak_kib / 1024,
@@ -205,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream = stream_run(pool, args.stream)
         results["stream"] = {"day2ai": stream}
         print(
-            f"\nstream: {stream['lines']:.0f} lines in {stream['seconds']:.1f} s = "
+            f"\nstream: {stream['lines']:.0f} lines in {stream['seconds']:.1f} s of mining "
+            f"({stream['wall_seconds']:.1f} s with line generation) = "
             f"{stream['lines_per_s']:,.0f} lines/s, {stream['templates']:.0f} templates, "
             f"peak RSS {stream['peak_rss_mb']:.1f} MB"
         )

@@ -1,13 +1,21 @@
 """Streaming log-template miner (Drain family).
 
-Each message is masked (see :mod:`.masking`), split on whitespace and routed through a
-prefix tree keyed by its token count and its first constant tokens. In the leaf it joins the
-most similar template (share of the template's constant tokens it repeats, at least
-``similarity_threshold``) or starts a new one. Joining refines the template: positions that
-differ become variables. When two words differ only in their middle, the common prefix and
-suffix up to a delimiter are kept (``environment:<*>``). Two different ALL-CAPS words
+Each message is masked token by token (see :mod:`.fastmask` and :mod:`.masking`) and reduced
+to its *skeleton*: each run of variables (with the unit words and empty brackets that follow a
+variable) becomes one slot, so ``0 bytes`` and ``1190 bytes (1.16 KB)`` take the same place.
+The skeleton is routed through a prefix tree keyed by its length and its first constant
+tokens. In the leaf it joins the most similar template (share of positions the template
+accepts, at least ``similarity_threshold``) or starts a new one. Joining refines the
+template: positions that differ become variables (when two words differ only in their middle,
+the common prefix and suffix up to a delimiter are kept: ``environment:<*>``), and a
+generalised word next to a variable joins its run (the template then moves to the leaf of its
+shorter skeleton and merges with an equal template there). A run shows its text while all
+members agree on it (``<*> seconds``), else one ``<*>``. Two different ALL-CAPS words
 (``RUNNING`` / ``FAILED``) are never merged: such words name states and event kinds, not
-values. An exact cache on the masked text skips the tree for repeated shapes.
+values.
+
+Two exact caches skip the work for repeats: message *shape* (digits zeroed, see
+:mod:`.fastmask`) -> template, when masking removed every digit; and masked text -> template.
 
 Template ids (``T1``, ``T2`` ...) are stable for the life of a miner and across
 :meth:`TemplateMiner.to_json` / :meth:`TemplateMiner.from_json`. Memory is bounded: at most
@@ -22,6 +30,15 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from day2ai.analysis.logmining.fastmask import (
+    HEX_SHAPE,
+    SHAPE,
+    TokenMasker,
+    collapse,
+    encode,
+    has_ascii_digit,
+    legacy_skeleton,
+)
 from day2ai.analysis.logmining.masking import WILDCARD, Masker, MaskingConfig, render_template
 from day2ai.analysis.logmining.state import MinerState, TemplateState, parse_state
 from day2ai.errors import InputError
@@ -84,14 +101,19 @@ class _Cluster:
         "number",
         "open",
         "rendered",
+        "runs",
         "tokens",
     )
 
-    def __init__(self, number: int, tokens: list[str], key: tuple[object, ...], line: int) -> None:
+    def __init__(
+        self, number: int, tokens: list[str], runs: list[str | None], key: tuple[object, ...], line: int
+    ) -> None:
         self.number = number
         self.id = f"T{number}"
         self.alias: _Cluster | None = None
         self.tokens = tokens
+        # Text of each variable-run slot while every member agreed on it (None: it varies).
+        self.runs = runs
         # Positions generalised by merging: they accept any word the pattern covers. Wildcards
         # that come from masking stay closed: they only accept masked variables.
         self.open = [False] * len(tokens)
@@ -104,7 +126,9 @@ class _Cluster:
 
     def text(self) -> str:
         if self.rendered is None:
-            self.rendered = render_template(self.tokens)
+            self.rendered = render_template(
+                [run if run is not None else token for token, run in zip(self.tokens, self.runs, strict=True)]
+            )
         return self.rendered
 
 
@@ -164,17 +188,33 @@ def merge_tokens(pattern: str, token: str) -> str:
     return prefix + WILDCARD + suffix
 
 
+def merge_runs(mine: str | None, other: str | None) -> str | None:
+    """Text of a variable run covering both texts: word by word if they have as many words, else None."""
+    if mine is None or other is None:
+        return None
+    words, others = mine.split(" "), other.split(" ")
+    if len(words) != len(others):
+        return None
+    return " ".join(a if a == b else merge_tokens(a, b) for a, b in zip(words, others, strict=True))
+
+
 class TemplateMiner:
     """Streaming template miner. Not thread-safe: use one per stream (or guard it)."""
 
     def __init__(self, config: MinerConfig | None = None) -> None:
         self.config = config or MinerConfig()
         self._masker = Masker(self.config.masking)
+        self._tokens = TokenMasker(self._masker)
         self._threshold = self.config.similarity_threshold
         self._clusters: OrderedDict[str, _Cluster] = OrderedDict()
         self._leaves: dict[tuple[object, ...], list[_Cluster]] = {}
         self._children: dict[tuple[object, ...], set[str]] = {}
+        # Exact caches: masked text -> template, and message shape -> template (only for shapes
+        # whose masked text is digit-free, hence decided by the shape; see :mod:`.fastmask`).
         self._cache: dict[str, _Cluster] = {}
+        self._shape_cache: dict[bytes, _Cluster] = {}
+        self._hex_cache: dict[bytes, _Cluster] = {}
+        self._use_shapes = self._tokens.exact_shapes and self.config.cache_size > 0
         self._aliases: dict[str, _Cluster] = {}
         self._next_id = 1
         self.lines = 0
@@ -183,8 +223,8 @@ class TemplateMiner:
     # -- public API -------------------------------------------------------------------------
 
     def mask(self, message: str) -> str:
-        """The masked form of ``message`` (what the tree sees)."""
-        return self._masker.mask(message)
+        """The masked form of ``message`` (tokens joined by single spaces)."""
+        return " ".join(self._tokens.mask_tokens(message))
 
     def add(self, message: str) -> Match:
         """Add one message; return the template it now belongs to."""
@@ -195,12 +235,31 @@ class TemplateMiner:
 
     def add_id(self, message: str) -> str:
         """Add one message; return only its template id (the fast path for bulk mining)."""
-        return self._add(message)[0].id
+        return self.add_many((message,))[0]
 
     def add_many(self, messages: Iterable[str]) -> list[str]:
         """Add every message; return their template ids, in order."""
-        add = self._add
-        return [add(message)[0].id for message in messages]
+        out: list[str] = []
+        append = out.append
+        slow = self._add
+        if not self._use_shapes:
+            for message in messages:
+                append(slow(message)[0].id)
+            return out
+        cache = self._shape_cache
+        move = self._clusters.move_to_end
+        for message in messages:
+            shape = message.encode("utf-8", "surrogatepass").translate(SHAPE)
+            hit = cache.get(shape)
+            if hit is not None and hit.alive and hit.alias is None:
+                self.lines += 1
+                hit.count += 1
+                hit.last_line = self.lines
+                move(hit.id)
+                append(hit.id)
+            else:
+                append(slow(message, shape)[0].id)
+        return out
 
     def resolve(self, template_id: str) -> str:
         """The current id of a template: ids of templates merged into another resolve to the survivor."""
@@ -238,6 +297,7 @@ class TemplateMiner:
                     number=c.number,
                     tokens=list(c.tokens),
                     open=list(c.open),
+                    runs=list(c.runs),
                     count=c.count,
                     first_line=c.first_line,
                     last_line=c.last_line,
@@ -260,9 +320,13 @@ class TemplateMiner:
         miner._next_id = state.next_id
         miner.lines = state.lines
         for saved in state.templates:
-            key = miner._route(saved.tokens, create=True)
-            cluster = _Cluster(saved.number, list(saved.tokens), key, saved.first_line)
-            cluster.open = list(saved.open)
+            if saved.runs is None:  # saved before variable runs existed: rebuild the skeleton
+                tokens, runs, is_open = legacy_skeleton(miner._tokens, saved.tokens, saved.open)
+            else:
+                tokens, runs, is_open = list(saved.tokens), list(saved.runs), list(saved.open)
+            key = miner._route(tokens, create=True)
+            cluster = _Cluster(saved.number, tokens, runs, key, saved.first_line)
+            cluster.open = is_open
             cluster.count = saved.count
             cluster.last_line = saved.last_line
             miner._leaves.setdefault(key, []).append(cluster)
@@ -275,54 +339,113 @@ class TemplateMiner:
 
     def match(self, message: str) -> str | None:
         """Template id ``message`` would join, without changing the miner; None if none fits."""
-        masked = self._masker.mask(message)
-        cached = self._cache.get(masked)
+        tokens = self._tokens.mask_tokens(message)
+        cached = self._cache.get(" ".join(tokens))
         if cached is not None and _resolve(cached).alive:
             return _resolve(cached).id
-        tokens = masked.split()
-        leaf = self._leaves.get(self._route(tokens, create=False))
+        slots, _ = self._tokens.skeleton(tokens)
+        leaf = self._leaves.get(self._route(slots, create=False))
         if not leaf:
             return None
-        best = self._best(leaf, tokens)
-        return best.id if best is not None and self._covers_all(best, tokens) else None
+        best = self._best(leaf, slots)
+        return best.id if best is not None and not _hard_positions(best, slots) else None
 
     # -- internals --------------------------------------------------------------------------
 
-    def _add(self, message: str) -> tuple[_Cluster, bool, bool]:
+    def _shape_lookup(self, message: str, shape: bytes | None) -> tuple[bytes, _Cluster | None]:
+        """(exact shape of ``message``, template cached for it or None)."""
+        if shape is None:
+            shape = encode(message).translate(SHAPE)
+        if b"0x" in shape or b"0X" in shape:
+            shape = encode(message).translate(HEX_SHAPE)
+            return shape, self._hex_cache.get(shape) if self._use_shapes else None
+        return shape, self._shape_cache.get(shape) if self._use_shapes else None
+
+    def _remember(self, shape: bytes, masked: str, cluster: _Cluster) -> None:
+        size = self.config.cache_size
+        if not size:
+            return
+        if len(self._cache) >= size:
+            self._cache.clear()
+        self._cache[masked] = cluster
+        if self._use_shapes and not has_ascii_digit(masked):
+            table = self._hex_cache if (b"0x" in shape or b"0X" in shape) else self._shape_cache
+            if len(table) >= size:
+                table.clear()
+            table[shape] = cluster
+
+    def _add(self, message: str, shape: bytes | None = None) -> tuple[_Cluster, bool, bool]:
         self.lines += 1
-        masked = self._masker.mask(message)
-        cached = self._cache.get(masked)
+        shape, cached = self._shape_lookup(message, shape)
         if cached is not None:
             cached = _resolve(cached)
             if cached.alive:
                 self._touch(cached)
                 return cached, False, False
-        tokens = masked.split()
-        key = self._route(tokens, create=True)
+        tokens = self._tokens.mask_tokens(message, shape)
+        masked = " ".join(tokens)
+        cached = self._cache.get(masked)
+        if cached is not None:
+            cached = _resolve(cached)
+            if cached.alive:
+                self._touch(cached)
+                self._remember(shape, masked, cached)
+                return cached, False, False
+        slots, runs = self._tokens.skeleton(tokens)
+        cluster, is_new, changed = self._place(slots, runs)
+        self._touch(cluster)
+        self._remember(shape, masked, cluster)
+        return cluster, is_new, changed
+
+    def _place(self, slots: list[str], runs: list[str | None]) -> tuple[_Cluster, bool, bool]:
+        """Find or create the template of a skeleton through the tree."""
+        key = self._route(slots, create=True)
         leaf = self._leaves.setdefault(key, [])
-        best = self._best(leaf, tokens)
+        best = self._best(leaf, slots)
         cluster: _Cluster | None = None
         hard: list[int] = []
         if best is not None:
-            hard = _hard_positions(best, tokens)
-            cluster = self._merge_siblings(leaf, best, tokens, hard) if hard else best
-        is_new = cluster is None
-        changed = bool(hard) and not is_new
+            hard = _hard_positions(best, slots)
+            cluster = self._merge_siblings(leaf, best, slots, hard) if hard else best
         if cluster is None:
-            cluster = _Cluster(self._next_id, tokens, key, self.lines)
+            cluster = _Cluster(self._next_id, slots, runs, key, self.lines)
             self._next_id += 1
             leaf.append(cluster)
             self._clusters[cluster.id] = cluster
             if len(self._clusters) > self.config.max_templates:
                 self._evict()
-        else:
-            self._refine(cluster, tokens)
-        self._touch(cluster)
-        if self.config.cache_size:
-            if len(self._cache) >= self.config.cache_size:
-                self._cache.clear()
-            self._cache[masked] = cluster
-        return cluster, is_new, changed
+            return cluster, True, False
+        changed = self._refine(cluster, slots, runs)
+        if hard:
+            cluster = self._recollapse(cluster)
+        return cluster, False, changed or bool(hard)
+
+    def _recollapse(self, cluster: _Cluster) -> _Cluster:
+        """Collapse variable slots a refinement made adjacent, and move the template to its new leaf.
+
+        A template is normalised like a message: when a generalised word (``(<*>)``) now sits next
+        to a variable, both form one run. The template then has a shorter skeleton; if a template
+        with that skeleton exists, the two merge (the older id survives).
+        """
+        tokens, runs, is_open = collapse(cluster.tokens, cluster.runs, cluster.open)
+        if len(tokens) == len(cluster.tokens):
+            return cluster
+        old = self._leaves.get(cluster.key)
+        if old is not None and cluster in old:
+            old.remove(cluster)
+            if not old:
+                del self._leaves[cluster.key]
+        cluster.tokens, cluster.runs, cluster.open = tokens, runs, is_open
+        cluster.rendered = None
+        cluster.key = self._route(tokens, create=True)
+        leaf = self._leaves.setdefault(cluster.key, [])
+        best = self._best(leaf, tokens)
+        leaf.append(cluster)
+        if best is None or _hard_positions(best, tokens):
+            return cluster
+        survivor, other = (best, cluster) if best.number < cluster.number else (cluster, best)
+        self._absorb(survivor, other, leaf)
+        return survivor
 
     def _merge_siblings(
         self, leaf: list[_Cluster], best: _Cluster, tokens: list[str], hard: list[int]
@@ -351,7 +474,7 @@ class TemplateMiner:
         return survivor
 
     def _absorb(self, survivor: _Cluster, other: _Cluster, leaf: list[_Cluster]) -> None:
-        self._refine(survivor, other.tokens)
+        self._refine(survivor, other.tokens, other.runs)
         survivor.count += other.count
         survivor.first_line = min(survivor.first_line, other.first_line)
         survivor.last_line = max(survivor.last_line, other.last_line)
@@ -390,39 +513,28 @@ class TemplateMiner:
         best: _Cluster | None = None
         best_score = (-1.0, -1)
         for cluster in leaf:
-            score = self._similarity(cluster, tokens)
+            score = _similarity(cluster, tokens)
             if score is not None and score > best_score:
                 best, best_score = cluster, score
         if best is None or best_score[0] < self._threshold:
             return None
         return best
 
-    @staticmethod
-    def _similarity(cluster: _Cluster, tokens: list[str]) -> tuple[float, int] | None:
-        """(share of positions the template accepts, constants) or None if merging is forbidden."""
-        same = constants = 0
-        for want, got, is_open in zip(cluster.tokens, tokens, cluster.open, strict=True):
-            if want == got:
-                same += 1
-                if want != WILDCARD:
-                    constants += 1
-            elif is_open and _covers(want, got):
-                same += 1
-            elif _ENUM_WORD.fullmatch(want) and _ENUM_WORD.fullmatch(got):
-                return None
-        return (same / len(tokens) if tokens else 1.0, constants)
-
-    def _covers_all(self, cluster: _Cluster, tokens: list[str]) -> bool:
-        return not _hard_positions(cluster, tokens)
-
-    def _refine(self, cluster: _Cluster, tokens: list[str]) -> bool:
+    def _refine(self, cluster: _Cluster, tokens: list[str], runs: list[str | None]) -> bool:
+        """Generalise ``cluster`` so it covers the skeleton (tokens, runs); True if it changed."""
         changed = False
         template = cluster.tokens
+        mine = cluster.runs
         for i in _hard_positions(cluster, tokens):
             got = tokens[i]
             template[i] = WILDCARD if got == WILDCARD else merge_tokens(template[i], got)
             cluster.open[i] = True
+            mine[i] = None
             changed = True
+        for i, run in enumerate(runs):
+            if mine[i] is not None and run != mine[i]:
+                mine[i] = merge_runs(mine[i], run)
+                changed = True
         if changed:
             cluster.rendered = None
         return changed
@@ -436,3 +548,18 @@ class TemplateMiner:
             if not leaf:
                 del self._leaves[victim.key]
         self.evicted += 1
+
+
+def _similarity(cluster: _Cluster, tokens: list[str]) -> tuple[float, int] | None:
+    """(share of positions the template accepts, constants) or None if merging is forbidden."""
+    same = constants = 0
+    for want, got, is_open in zip(cluster.tokens, tokens, cluster.open, strict=True):
+        if want == got:
+            same += 1
+            if want != WILDCARD:
+                constants += 1
+        elif is_open and _covers(want, got):
+            same += 1
+        elif _ENUM_WORD.fullmatch(want) and _ENUM_WORD.fullmatch(got):
+            return None
+    return (same / len(tokens) if tokens else 1.0, constants)

@@ -17,6 +17,9 @@ class TemplateState(BaseModel):
     number: int = Field(ge=1)
     tokens: list[str]
     open: list[bool]
+    runs: list[str | None] | None = Field(
+        default=None, description="Text of each variable-run slot (None: varies); absent in old files."
+    )
     count: int = Field(ge=0)
     first_line: int = Field(ge=0)
     last_line: int = Field(ge=0)
@@ -25,6 +28,8 @@ class TemplateState(BaseModel):
     def _same_length(self) -> TemplateState:
         if len(self.tokens) != len(self.open):
             raise ValueError("tokens and open must have the same length")
+        if self.runs is not None and len(self.runs) != len(self.tokens):
+            raise ValueError("tokens and runs must have the same length")
         return self
 
 

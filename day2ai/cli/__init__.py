@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         print("aborted", file=sys.stderr)
         return 1
+    except typer.TyperException as exc:  # typer vendors click: its usage errors are not click's
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print(f"day2ai: error: {message}", file=sys.stderr)
+        return 2
     return rv if isinstance(rv, int) else 0
 
 

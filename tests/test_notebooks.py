@@ -1,0 +1,24 @@
+"""The notebooks run headless, top to bottom, as in CI."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from tests.notebooks_util import NOTEBOOKS, has_image, outputs_text, run_notebook
+
+SMOKE = NOTEBOOKS.parent / "evals" / "suites" / "smoke"
+
+
+@pytest.mark.slow
+def test_02_evaluate() -> None:
+    if not SMOKE.is_dir():
+        pytest.skip(f"{SMOKE} is not generated yet (see evals/suites/README.md)")
+    if importlib.util.find_spec("day2ai.agent.offline") is None:
+        pytest.skip("the offline investigator is not available")
+    nb = run_notebook(NOTEBOOKS / "02_evaluate.ipynb")
+    text = outputs_text(nb)
+    assert "| AC@1 |" in text and "| truth \\ predicted |" in text and "## Misses (" in text
+    assert "offline worse than the baseline on:" in text
+    assert has_image(nb)  # the scores plot and the confusion matrix

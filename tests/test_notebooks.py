@@ -22,3 +22,12 @@ def test_02_evaluate() -> None:
     assert "| AC@1 |" in text and "| truth \\ predicted |" in text and "## Misses (" in text
     assert "offline worse than the baseline on:" in text
     assert has_image(nb)  # the scores plot and the confusion matrix
+
+
+@pytest.mark.slow
+def test_01_investigate_an_incident() -> None:
+    nb = run_notebook(NOTEBOOKS / "01_investigate_an_incident.ipynb")
+    text = outputs_text(nb)
+    assert "web: error budget burn rate too high" in text  # the incident is shown
+    assert has_image(nb)  # the metrics plot
+    assert "tool calls in" in text  # the investigation ran and its evidence was listed

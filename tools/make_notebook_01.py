@@ -28,7 +28,7 @@ CELLS = [
                       "with the detection time marked. The symptom is where the alert fired, "
                       "not necessarily where the fault is."),
     new_code_cell(
-        "import matplotlib\n"
+        "%matplotlib inline\n"
         "import matplotlib.pyplot as plt\n"
         "from datetime import datetime, timezone\n\n"
         "names = ('request_latency_p99_seconds', 'request_error_ratio')\n"

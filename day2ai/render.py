@@ -6,7 +6,6 @@ from html import escape
 
 from rich.console import Group
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from day2ai.models import Hypothesis, Report
@@ -18,21 +17,26 @@ def _evidence_lines(report: Report, hyp: Hypothesis) -> list[str]:
 
 
 def report_rich(report: Report, max_hypotheses: int = 5) -> Group:
-    """A rich renderable for the terminal."""
+    """A rich renderable for the terminal: one block per hypothesis, wrapping at any width."""
     inc = report.incident
-    head = Text.assemble((f"{inc.title}", "bold"), f"  ({inc.id}, investigator: {report.investigator})")
-    table = Table(show_lines=True, expand=True)
-    for col in ("#", "service", "fault", "conf.", "why", "remediation"):
-        table.add_column(col, overflow="fold")
+    parts: list[Text | Panel] = [
+        Text.assemble((inc.title, "bold"), f"  ({inc.id}, investigator: {report.investigator})"), Text("")]
     for rank, h in enumerate(report.hypotheses[:max_hypotheses], start=1):
-        why = "\n".join([h.summary, *_evidence_lines(report, h)[:4]])
-        fixes = "\n".join(f"- {r.action}" + (f" ({r.runbook})" if r.runbook else "") for r in h.remediations[:3])
-        table.add_row(str(rank), h.service, h.fault.value, f"{h.confidence:.2f}", why, fixes)
-    parts: list[Text | Table | Panel] = [head, table]
+        style = "bold red" if rank == 1 else "bold"
+        block = Text.assemble((f"{rank}. {h.service}", style), "  ", (h.fault.value, "cyan"),
+                              f"  confidence {h.confidence:.2f}\n", f"   {h.summary}\n")
+        for line in _evidence_lines(report, h)[:4]:
+            block.append(f"   - {line}\n", style="dim")
+        for r in h.remediations[:3]:
+            block.append(f"   > {r.action}" + (f" ({r.runbook})" if r.runbook else "") + "\n", style="green")
+        parts.append(block)
+    if not report.hypotheses:
+        parts.append(Text("No hypotheses: nothing anomalous was found.", style="yellow"))
     if report.gaps:
-        parts.append(Panel("\n".join(f"- {g.source}: {g.reason}" for g in report.gaps), title="gaps"))
+        parts.append(Panel("\n".join(f"- {g.source}: {g.reason}" for g in report.gaps), title="not checked"))
     u = report.usage
-    parts.append(Text(f"{u.tool_calls} tool calls, {u.llm_tokens} LLM tokens, {u.seconds:.2f} s", style="dim"))
+    parts.append(Text(f"{u.tool_calls} tool calls, {u.llm_tokens} LLM tokens, {u.seconds:.2f} s, "
+                      f"{len(report.evidence)} evidence items", style="dim"))
     return Group(*parts)
 
 

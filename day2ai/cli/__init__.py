@@ -9,7 +9,8 @@ import sys
 import click
 import typer
 
-app = typer.Typer(name="day2ai", help="Investigate production incidents: ranked, evidence-backed root causes.",
+app = typer.Typer(name="day2ai",
+                  help="Investigate production incidents: ranked, evidence-backed root causes.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 # Each module adds its commands with ``register(app)``; one module per command family.

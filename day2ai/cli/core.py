@@ -40,17 +40,26 @@ def _open_knowledge(index: Path | None) -> Any:
     return KnowledgeBase(path=index)
 
 
-def _target(bundle: Path | None, config: Path | None, service: str | None, since: str) -> Any:
-    if config is not None:
-        from day2ai.sources.config import live_incident, load_site_config
+async def _run(bundle: Path | None, config: Path | None, service: str | None, since: str,
+               model: str | None, base_url: str | None, knowledge: Path | None) -> Report:
+    """Investigate a bundle, or live backends from a site config (closing their clients after)."""
+    from day2ai.api import ainvestigate
 
-        if not service:
-            raise InputError("--config needs --service (the service the symptom is on)")
-        site = load_site_config(config)
-        return (live_incident(service, since), site.build_sources())
-    if bundle is None:
-        raise InputError("give a BUNDLE_DIR, or --config SITE.yaml --service NAME")
-    return bundle
+    kb = _open_knowledge(knowledge)
+    if config is None:
+        if bundle is None:
+            raise InputError("give a BUNDLE_DIR, or --config SITE.yaml --service NAME")
+        return await ainvestigate(bundle, model=model, base_url=base_url, knowledge=kb)
+    from day2ai.sources.config import close_sources, live_incident, load_site_config
+
+    if not service:
+        raise InputError("--config needs --service (the service the symptom is on)")
+    sources = load_site_config(config).build_sources()
+    try:
+        return await ainvestigate((live_incident(service, since), sources), model=model, base_url=base_url,
+                                  knowledge=kb)
+    finally:
+        await close_sources(sources)
 
 
 def investigate(
@@ -64,10 +73,9 @@ def investigate(
     since: Annotated[str, typer.Option(help="with --config: how far back, e.g. 1h, 30m")] = "1h",
 ) -> None:
     """Investigate one incident and print ranked root-cause hypotheses."""
-    from day2ai.api import investigate as run
+    from day2ai._sync import run_sync
 
-    report = cli_errors(run)(_target(bundle, config, service, since), model=model, base_url=base_url,
-                             knowledge=_open_knowledge(knowledge))
+    report = cli_errors(lambda: run_sync(_run(bundle, config, service, since, model, base_url, knowledge)))()
     _print_report(report, format)
 
 

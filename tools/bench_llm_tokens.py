@@ -1,0 +1,175 @@
+"""Tokens the LLM investigator sends per investigation, with a scripted model that follows the triage.
+
+Target (issue 7): on the ``dev`` suite, median total tokens sent to the model per investigation
+<= 8,000 (system prompt, tool schemas and tool outputs included), counted with tiktoken.
+
+The scripted model (tests/fakes.py, the same fake the unit tests use) behaves like a competent
+model that trusts the triage: it reads the triage's ranked candidates, checks the top ones with
+a few tool calls, then submits the triage ranking (its top 3 hypotheses that cite evidence) citing
+the triage's evidence ids. Two policies:
+
+* ``parallel``: one step with 3 tool calls (logs + metrics of candidate 1, metrics of candidate 2);
+* ``sequential``: the same 3 calls in 3 separate steps (each request re-sends the history).
+
+Usage::
+
+    .venv/bin/python tools/bench_llm_tokens.py [SUITE_DIR] [--policy parallel|sequential|both]
+
+Without SUITE_DIR it uses ``evals/suites/dev`` if present, else generates the dev suite with
+``day2ai simulate --suite dev`` into a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from langchain_core.messages import AIMessage, BaseMessage  # noqa: E402
+
+from day2ai.agent.base import EventListener  # noqa: E402
+from day2ai.agent.llm import LLMInvestigator  # noqa: E402
+from day2ai.agent.offline import OfflineInvestigator  # noqa: E402
+from day2ai.models import Incident, Report  # noqa: E402
+from day2ai.sources.base import Sources  # noqa: E402
+from day2ai.sources.bundle import load_bundle, read_truth  # noqa: E402
+from day2ai.tokens import count_tokens  # noqa: E402
+from tests.fakes import ScriptedChatModel, hypothesis, submit, tool_calls  # noqa: E402
+
+
+class CapturingTriage:
+    """The offline investigator, remembering its last report so the scripted model can read it."""
+
+    name = "offline"
+
+    def __init__(self) -> None:
+        self.inner = OfflineInvestigator(dossier_tokens=1200)
+        self.report: Report | None = None
+
+    async def investigate(self, incident: Incident, sources: Sources, *, knowledge: Any = None,
+                          listeners: list[EventListener] | None = None) -> Report:
+        report, _ = await self.triage(incident, sources, knowledge=knowledge, listeners=listeners)
+        return report
+
+    async def triage(self, incident: Incident, sources: Sources, *, knowledge: Any = None,
+                     listeners: list[EventListener] | None = None,
+                     with_dossier: bool = True) -> tuple[Report, str]:
+        self.report, dossier = await self.inner.triage(incident, sources, knowledge=knowledge,
+                                                        listeners=listeners, with_dossier=with_dossier)
+        return self.report, dossier
+
+
+def follow_triage(capture: CapturingTriage, policy: str) -> Any:
+    """A policy for ScriptedChatModel: check the top candidates, then submit the triage ranking."""
+
+    def plan() -> list[tuple[str, dict[str, Any]]]:
+        hyps = capture.report.hypotheses if capture.report else []
+        first = hyps[0].service if hyps else ""
+        second = hyps[1].service if len(hyps) > 1 else first
+        return [("log_patterns", {"service": first, "errors_only": True, "limit": 5}),
+                ("metric_anomalies", {"service": first, "limit": 5}),
+                ("metric_anomalies", {"service": second, "limit": 5})]
+
+    def act(messages: list[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
+        offered = {t["function"]["name"] for t in tools}
+        done = sum(len(getattr(m, "tool_calls", [])) for m in messages if isinstance(m, AIMessage))
+        calls = plan()
+        if offered != {"submit_hypotheses"} and done < len(calls):
+            return tool_calls(*calls) if policy == "parallel" else tool_calls(calls[done])
+        hyps = [h for h in (capture.report.hypotheses if capture.report else []) if h.supporting]
+        return submit(*[hypothesis(h.service, h.fault.value, h.supporting[:3], h.confidence, h.summary)
+                        for h in hyps[:3]])
+
+    return act
+
+
+async def measure(bundle_dir: Path, policy: str) -> dict[str, Any]:
+    bundle = load_bundle(bundle_dir)
+    capture = CapturingTriage()
+    model = ScriptedChatModel(then=follow_triage(capture, policy), model_name="scripted-triage-follower")
+    inv = LLMInvestigator(model, triage=capture)
+    started = time.perf_counter()
+    report = await inv.investigate(bundle.incident, bundle.sources)
+    first = model.requests[0]
+    truth = read_truth(bundle_dir)
+    ranked = report.ranked_services()
+    return {
+        "case": bundle_dir.name,
+        "tokens_in": report.usage.tokens_in,
+        "tokens_out": report.usage.tokens_out,
+        "llm_calls": report.usage.llm_calls,
+        "first_request": report.timeline[[s.kind for s in report.timeline].index("llm")].tokens_in,
+        "system_prompt": count_tokens(str(first["messages"][0].content)),
+        "tool_schemas": count_tokens(json.dumps(first["tools"], separators=(",", ":"), sort_keys=True)),
+        "user_message": count_tokens(str(first["messages"][1].content)),
+        "hit@1": bool(truth and ranked[:1] == [truth.root_cause.service]),
+        "seconds": time.perf_counter() - started,
+        "notes": [n for n in report.notes if "price" not in n],
+    }
+
+
+def suite_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    default = ROOT / "evals" / "suites" / "dev"
+    if default.is_dir():
+        return default
+    out = Path(tempfile.mkdtemp(prefix="day2ai-dev-")) / "dev"
+    cli = Path(sys.executable).parent / "day2ai"  # the console script of this environment
+    subprocess.run([str(cli), "simulate", "--suite", "dev", "--out", str(out), "--jobs", "2"], check=True)
+    return out
+
+
+def pct(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("suite", nargs="?")
+    parser.add_argument("--policy", choices=["parallel", "sequential", "both"], default="both")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
+    parser.add_argument("--json", type=Path, help="also write per-case rows here")
+    args = parser.parse_args()
+    root = suite_dir(args.suite)
+    cases = sorted(p for p in root.iterdir() if (p / "incident.yaml").is_file())
+    if args.limit:
+        cases = cases[: args.limit]
+    policies = ["parallel", "sequential"] if args.policy == "both" else [args.policy]
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for policy in policies:
+        rows[policy] = [asyncio.run(measure(c, policy)) for c in cases]
+        r = rows[policy]
+        tokens_in = [x["tokens_in"] for x in r]
+        totals = [x["tokens_in"] + x["tokens_out"] for x in r]
+        print(f"{policy}: {len(r)} cases from {root}")
+        print(f"  tokens sent per investigation: median {statistics.median(tokens_in):.0f}, "
+              f"p95 {pct(tokens_in, 0.95):.0f}, max {max(tokens_in)}")
+        print(f"  tokens sent+received: median {statistics.median(totals):.0f}, p95 {pct(totals, 0.95):.0f}")
+        print(f"  llm calls: median {statistics.median(x['llm_calls'] for x in r):.0f}; first request: "
+              f"median {statistics.median(x['first_request'] for x in r):.0f} (system "
+              f"{statistics.median(x['system_prompt'] for x in r):.0f}, tool schemas "
+              f"{statistics.median(x['tool_schemas'] for x in r):.0f}, incident+dossier "
+              f"{statistics.median(x['user_message'] for x in r):.0f})")
+        print(f"  hit@1 {sum(x['hit@1'] for x in r) / len(r):.2f}; "
+              f"median seconds {statistics.median(x['seconds'] for x in r):.2f}")
+        noted = [x for x in r if x["notes"]]
+        if noted:
+            print(f"  cases with notes: {len(noted)} (e.g. {noted[0]['notes'][:2]})")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -14,8 +14,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from day2ai.api import ainvestigate, investigate
 from day2ai.agent.base import Investigator
+from day2ai.api import ainvestigate, investigate
 from day2ai.errors import Day2AIError
 from day2ai.models import Evidence, Fault, Hypothesis, Incident, Report
 from day2ai.sources.bundle import load_bundle, validate_bundle

@@ -64,7 +64,7 @@ def hypothesis_html(h: Hypothesis, report: Report | None = None) -> str:
         f"<li>{escape(r.action)}" + (f" <code>{escape(r.runbook)}</code>" if r.runbook else "")
         + (" <em>(needs approval)</em>" if r.requires_approval else "") + "</li>"
         for r in h.remediations)
-    width = int(round(h.confidence * 100))
+    width = round(h.confidence * 100)
     return (
         f"<div style='border:1px solid #ccc;border-radius:6px;padding:6px 10px;margin:4px 0'>"
         f"<b>{escape(h.service)}</b> &mdash; <code>{escape(h.fault.value)}</code> "

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import orjson
 import yaml
@@ -140,13 +140,20 @@ def _req(obj: dict[str, Any], key: str) -> Any:
     return value
 
 
-def _text(obj: dict[str, Any], key: str, required: bool = True) -> str | None:
-    value = _req(obj, key) if required else obj.get(key)
+def _opt_text(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
     if value is None:
         return None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise _FieldError(key, f"expected a string, got {type(value).__name__}")
     return str(value)
+
+
+def _text(obj: dict[str, Any], key: str) -> str:
+    value = _opt_text(obj, key)
+    if value is None:
+        raise _FieldError(key, "required field is missing")
+    return value
 
 
 def _time(obj: dict[str, Any], key: str) -> float:
@@ -175,27 +182,28 @@ def _attrs(obj: dict[str, Any], key: str = "attributes") -> dict[str, Any]:
 def parse_log(obj: dict[str, Any]) -> LogRecord:
     return LogRecord.model_construct(
         timestamp=_time(obj, "timestamp"), service=_text(obj, "service"), message=_text(obj, "message"),
-        level=normalize_level(obj.get("level")), trace_id=_text(obj, "trace_id", required=False),
+        level=normalize_level(obj.get("level")), trace_id=_opt_text(obj, "trace_id"),
         attributes=_attrs(obj))
 
 
-_STATUS = {"ok": "ok", "error": "error", "unset": None, "status_code_ok": "ok", "status_code_error": "error",
+_STATUS: dict[str, Literal["ok", "error"] | None] = {"ok": "ok", "error": "error", "unset": None, "status_code_ok": "ok", "status_code_error": "error",
            "status_code_unset": None, "": None}
 
 
 def parse_span(obj: dict[str, Any]) -> Span:
     status_raw = obj.get("status")
+    status: Literal["ok", "error"] | None = None
     if status_raw is not None:
         if not isinstance(status_raw, str) or status_raw.lower() not in _STATUS:
             raise _FieldError("status", f"expected ok, error or null, got {status_raw!r}")
-        status_raw = _STATUS[status_raw.lower()]
+        status = _STATUS[status_raw.lower()]
     duration = _number(obj, "duration_ms")
     if duration < 0 or math.isnan(duration):
         raise _FieldError("duration_ms", "must be a non-negative number")
     return Span.model_construct(
         trace_id=_text(obj, "trace_id"), span_id=_text(obj, "span_id"), service=_text(obj, "service"),
         name=_text(obj, "name"), start=_time(obj, "start"), duration_ms=duration,
-        parent_span_id=_text(obj, "parent_span_id", required=False), status=status_raw,
+        parent_span_id=_opt_text(obj, "parent_span_id"), status=status,
         attributes=_attrs(obj))
 
 
@@ -208,16 +216,16 @@ def parse_change(obj: dict[str, Any]) -> Change:
         raise _FieldError("kind", f"unknown change kind {kind!r} (one of {allowed})") from None
     return Change.model_construct(
         timestamp=_time(obj, "timestamp"), service=_text(obj, "service"), kind=kind_enum,
-        summary=_text(obj, "summary"), version=_text(obj, "version", required=False),
-        previous_version=_text(obj, "previous_version", required=False),
-        author=_text(obj, "author", required=False))
+        summary=_text(obj, "summary"), version=_opt_text(obj, "version"),
+        previous_version=_opt_text(obj, "previous_version"),
+        author=_opt_text(obj, "author"))
 
 
 def parse_series(obj: dict[str, Any]) -> MetricSeries:
     metric = _req(obj, "metric")
     if not isinstance(metric, dict):
         raise _FieldError("metric", "expected an object of labels")
-    name = _text(metric, "__name__") if "__name__" in metric else None
+    name = _opt_text(metric, "__name__")
     if name is None:
         raise _FieldError("metric.__name__", "required field is missing")
     if metric.get("service") is None:

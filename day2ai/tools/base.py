@@ -73,7 +73,7 @@ class Investigation:
             self.gaps.append(Gap(source=source, reason=reason))
 
     def add_step(self, step_kind: str, name: str, **fields: Any) -> Step:
-        step = Step(index=len(self.timeline) + 1, kind=step_kind, name=name, **fields)  # type: ignore[arg-type]
+        step = Step(index=len(self.timeline) + 1, kind=step_kind, name=name, **fields)
         self.timeline.append(step)
         return step
 

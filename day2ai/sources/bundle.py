@@ -186,8 +186,9 @@ def parse_log(obj: dict[str, Any]) -> LogRecord:
         attributes=_attrs(obj))
 
 
-_STATUS: dict[str, Literal["ok", "error"] | None] = {"ok": "ok", "error": "error", "unset": None, "status_code_ok": "ok", "status_code_error": "error",
-           "status_code_unset": None, "": None}
+_STATUS: dict[str, Literal["ok", "error"] | None] = {
+    "ok": "ok", "error": "error", "unset": None, "": None,
+    "status_code_ok": "ok", "status_code_error": "error", "status_code_unset": None}
 
 
 def parse_span(obj: dict[str, Any]) -> Span:

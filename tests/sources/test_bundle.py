@@ -20,6 +20,7 @@ SPAN = {"trace_id": "t1", "span_id": "s1", "parent_span_id": None, "service": "f
         "name": "GET /checkout", "start": T0 + 62.1, "duration_ms": 812.5, "status": "error"}
 CHANGE = {"timestamp": "2026-03-14T10:12:00Z", "service": "payments", "kind": "deploy",
           "summary": "payments v2.14.0", "version": "v2.14.0"}
+GOOD_LINE = b'{"timestamp": 1, "service": "a", "message": "x"}\n'
 TRUTH = "root_cause:\n  service: payments\n  fault: connection_pool_exhaustion\nremediation: [rollback]\n"
 
 
@@ -74,8 +75,7 @@ BREAKAGES: list[tuple[str, dict[str, object], str, int | None, str | None]] = [
     ("metric value not a number", {"metrics": [series("cpu", "a", [1.0]), {"metric": {"__name__": "m", "service": "a"},
                                    "values": [[T0, "1.0"], [T0 + 15, "fast"]]}]}, "metrics.jsonl", 2,
      "values[1][1]"),
-    ("corrupt gzip", {"raw": {"logs.jsonl.gz": gzip.compress(b'{"timestamp": 1, "service": "a", "message": "x"}\n' * 100)[:40]}}, "logs.jsonl.gz", None,
-     None),
+    ("corrupt gzip", {"raw": {"logs.jsonl.gz": gzip.compress(GOOD_LINE * 100)[:40]}}, "logs.jsonl.gz", None, None),
     ("values out of time order", {"metrics": [{"metric": {"__name__": "m", "service": "a"},
                                   "values": [[T0 + 15, "1"], [T0, "2"]]}]}, "metrics.jsonl", 1, "values[1][0]"),
     ("non-utf8 bytes", {"raw": {"logs.jsonl": b'{"timestamp": 1, "service": "a", "message": "caf\xe9"}\n'}},

@@ -159,10 +159,7 @@ class Masker:
     def mask(self, message: str) -> str:
         """Return ``message`` with every variable part replaced by ``<*>``."""
         for pattern, replacement in self._steps:
-            if replacement is None:
-                message = pattern.sub(_digit_word, message)
-            else:
-                message = pattern.sub(replacement, message)
+            message = pattern.sub(_digit_word if replacement is None else replacement, message)
         return message
 
 

@@ -35,6 +35,12 @@ def parse_timestamp(value: object) -> float:
 
 
 def _parse_string(text: str) -> float:
+    # fast path (C) for the common full form ending in Z; anything unusual takes the regex path
+    if len(text) >= 20 and text[10] in "Tt" and text[-1] in "Zz" and text[4] == "-" and text[19] in ".Zz":
+        try:
+            return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            pass
     m = _RFC3339.match(text)
     if not m:
         try:

@@ -61,14 +61,11 @@ def _open(index: Path, server: str | None, embedding: Embedding = Embedding.auto
 
 
 def _existing(index: Path, server: str | None) -> KnowledgeBase:
-    if server is None and not index.exists():
-        raise InputError(
-            f"{index}: no knowledge index here; build one with 'day2ai kb ingest DIR --index {index}'"
-        )
     kb = _open(index, server)
     if not kb.exists():
-        where = server or str(index)
-        raise InputError(f"{where}: the knowledge index is empty; run 'day2ai kb ingest DIR' first")
+        if server is None:
+            raise InputError(f"{index}: no knowledge index here; build one with 'day2ai kb ingest DIR --index {index}'")
+        raise InputError(f"{server}: the server has no knowledge index; run 'day2ai kb ingest DIR --server {server}'")
     return kb
 
 
@@ -79,9 +76,7 @@ def register(app: typer.Typer) -> None:
     @kb_app.command("ingest")
     @cli_errors
     def ingest(
-        directory: Annotated[
-            Path, typer.Argument(metavar="DIR", help="Folder of Markdown runbooks/postmortems.")
-        ],
+        directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of Markdown runbooks/postmortems.")],
         index: IndexOpt = DEFAULT_INDEX,
         server: ServerOpt = None,
         embedding: Annotated[
@@ -107,18 +102,14 @@ def register(app: typer.Typer) -> None:
     @kb_app.command("search")
     @cli_errors
     def search(
-        query: Annotated[
-            str, typer.Argument(metavar="QUERY", help="Symptoms, an error message, a question.")
-        ],
+        query: Annotated[str, typer.Argument(metavar="QUERY", help="Symptoms, an error message, a question.")],
         index: IndexOpt = DEFAULT_INDEX,
         server: ServerOpt = None,
         k: Annotated[int, typer.Option("-k", "--top", min=1, max=100, help="Number of documents.")] = 5,
         service: Annotated[str | None, typer.Option(help="Only documents about this service.")] = None,
         fault: Annotated[str | None, typer.Option(help="Only documents about this fault word.")] = None,
         kind: Annotated[str | None, typer.Option(help="runbook, postmortem or doc.")] = None,
-        mode: Annotated[
-            SearchMode, typer.Option(help="Ranking: hybrid, vector or lexical.")
-        ] = SearchMode.hybrid,
+        mode: Annotated[SearchMode, typer.Option(help="Ranking: hybrid, vector or lexical.")] = SearchMode.hybrid,
         output: FormatOpt = Format.text,
     ) -> None:
         """Search the knowledge base; best documents first."""
@@ -139,9 +130,7 @@ def register(app: typer.Typer) -> None:
 
     @kb_app.command("stats")
     @cli_errors
-    def stats(
-        index: IndexOpt = DEFAULT_INDEX, server: ServerOpt = None, output: FormatOpt = Format.text
-    ) -> None:
+    def stats(index: IndexOpt = DEFAULT_INDEX, server: ServerOpt = None, output: FormatOpt = Format.text) -> None:
         """What the knowledge index holds, and which embedding built it."""
         result = _existing(index, server).stats()
         if output is Format.json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -131,9 +132,7 @@ def test_no_easy_quirks(tmp_path: Path) -> None:
         root = truth["root_cause"]["service"]
         if inc["symptom"]["service"] != root:
             assert root not in inc["title"] and root not in inc["id"]
-        error_services = {
-            r["service"] for r in _rows(p, "logs") if str(r.get("level") or "").upper() == "ERROR"
-        }
+        error_services = {r["service"] for r in _rows(p, "logs") if str(r.get("level") or "").upper() == "ERROR"}
         assert error_services - {root}, "some other service logs errors too"
         by_service: dict[str, set[str]] = {}
         for s in _rows(p, "metrics"):
@@ -168,9 +167,7 @@ def test_fault_signatures(tmp_path: Path) -> None:
     assert max(usage) > 0.98
     assert any("no space left on device" in str(r["message"]).lower() for r in _rows(disk, "logs"))
 
-    (dep,) = simulate(
-        tmp_path / "e", 1, 8, fault=Fault.DEPENDENCY_FAILURE, difficulty=Difficulty.EASY, **SMALL
-    )
+    (dep,) = simulate(tmp_path / "e", 1, 8, fault=Fault.DEPENDENCY_FAILURE, difficulty=Difficulty.EASY, **SMALL)
     root = yaml.safe_load((dep / "truth.yaml").read_text())["root_cause"]["service"]
     spans = _rows(dep, "traces")
     assert not any(s["service"] == root for s in spans), "dependencies have no spans of their own"
@@ -187,9 +184,257 @@ def test_cli_simulate(tmp_path: Path) -> None:
     register(app)
     app.command("noop")(lambda: None)  # keep a multi-command app so "simulate" is a sub-command
     runner = CliRunner()
-    ok = runner.invoke(app, ["simulate", "--out", str(tmp_path / "s"), "--cases", "2", "--seed", "3",
-                             "--services", "8", "--minutes", "25", "--log-lines", "300", "--spans", "100"])
+    ok = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--out",
+            str(tmp_path / "s"),
+            "--cases",
+            "2",
+            "--seed",
+            "3",
+            "--services",
+            "8",
+            "--minutes",
+            "25",
+            "--log-lines",
+            "300",
+            "--spans",
+            "100",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["case-0000", "case-0001"]
     bad = runner.invoke(app, ["simulate", "--out", str(tmp_path / "x"), "--cases", "1", "--fault", "other"])
     assert bad.exit_code == 2
+
+
+# -- follow-ups: trace-linked logs, streamed writing, counts, config timeouts, fidelity ----------------
+
+
+def _level(r: dict[str, Any]) -> str:
+    return str(r.get("level") or "").upper()
+
+
+def _spec(seed: int, index: int, **kw: Any) -> Any:
+    """A spec with traces, trace ids in logs and span status forced on (the rest as drawn)."""
+    shape = kw.pop("shape", {})
+    decoys = kw.pop("decoys", None)
+    spec = make_spec(seed, index, **kw)
+    bundle = spec.bundle.model_copy(
+        update={"traces": True, "log_trace_ids": True, "span_status": True, "changes": True, **shape}
+    )
+    update: dict[str, Any] = {"bundle": bundle}
+    if decoys is not None:
+        update["decoys"] = decoys
+    return spec.model_copy(update=update)
+
+
+def test_log_trace_ids_link_to_the_spans_of_their_request(tmp_path: Path) -> None:
+    from day2ai.timeutil import parse_timestamp
+
+    linked_total = 0
+    for i, fault in enumerate((Fault.CODE_ERROR, Fault.SERVICE_CRASH, Fault.CONNECTION_POOL_EXHAUSTION)):
+        spec = _spec(
+            12,
+            i,
+            fault=fault,
+            difficulty=Difficulty.EASY,
+            n_components=12,
+            window_minutes=30,
+            log_lines=4000,
+            spans=3000,
+        )
+        out = simulate_case(tmp_path / str(i), spec)
+        spans: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for s in _rows(out, "traces"):
+            spans.setdefault((s["trace_id"], s["service"]), []).append(s)
+        trace_ids = {t for t, _ in spans}
+        logs = [r for r in _rows(out, "logs") if r.get("trace_id")]
+        linked = [r for r in logs if r["trace_id"] in trace_ids]
+        assert 0.005 < len(linked) / len(logs) < 0.5, "a realistic share of lines links to a kept trace"
+        for r in linked:
+            own = spans.get((r["trace_id"], r["service"]))
+            assert own, "a linked line's service served that trace"
+            t = parse_timestamp(r["timestamp"])
+            lo = min(s["start"] for s in own)
+            hi = max(s["start"] + s["duration_ms"] / 1000 for s in own)
+            assert lo - 0.002 <= t <= hi + 0.002, "the line falls inside the request's span"
+            if _level(r) == "ERROR":
+                assert any(s.get("status") == "error" for s in own), "error lines link to failed requests"
+        linked_total += sum(_level(r) == "ERROR" for r in linked)
+    assert linked_total > 0
+
+
+def test_no_trace_links_without_traces(tmp_path: Path) -> None:
+    spec = _spec(
+        12,
+        0,
+        fault=Fault.CODE_ERROR,
+        n_components=10,
+        window_minutes=30,
+        log_lines=1500,
+        spans=800,
+        shape={"traces": False},
+    )
+    out = simulate_case(tmp_path / "c", spec)
+    assert not (out / "traces.jsonl").exists() and not (out / "traces.jsonl.gz").exists()
+    ids = [r["trace_id"] for r in _rows(out, "logs") if r.get("trace_id")]
+    assert ids and len(set(ids)) > 0.95 * len(ids), "unsampled requests: ids do not repeat"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_counts_land_near_the_request(tmp_path: Path, seed: int) -> None:
+    spec = _spec(seed, seed, n_components=14, window_minutes=40, log_lines=8000, spans=4000)
+    out = simulate_case(tmp_path / "c", spec)
+    n_logs = len(_rows(out, "logs"))
+    n_spans = len(_rows(out, "traces"))
+    assert abs(n_logs / 8000 - 1) < 0.05  # Poisson noise alone is ~1.1 %
+    assert abs(n_spans / 4000 - 1) < 0.02  # whole traces are dropped down to the target
+
+
+def test_streamed_write_is_sorted_deterministic_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    from day2ai.timeutil import parse_timestamp
+
+    spec = _spec(4, 2, n_components=16, window_minutes=40, log_lines=15000, spans=6000)
+    a = simulate_case(tmp_path / "a", spec)
+    b = simulate_case(
+        tmp_path / "b",
+        spec.model_copy(update={"bundle": spec.bundle.model_copy(update={"gzip": ("logs", "traces")})}),
+    )
+    assert sorted(p.name for p in a.iterdir() if p.name.startswith(".")) == []
+    assert _rows(a, "logs") == _rows(b, "logs") and _rows(a, "traces") == _rows(b, "traces")
+    times = [parse_timestamp(r["timestamp"]) for r in _rows(a, "logs")]
+    assert all(x <= y for x, y in itertools.pairwise(times))
+    starts = [s["start"] for s in _rows(a, "traces")]
+    assert all(x <= y for x, y in itertools.pairwise(starts))
+    assert len({s["span_id"] for s in _rows(a, "traces")}) == len(starts)
+
+
+def test_config_error_timeout_set_too_low(tmp_path: Path) -> None:
+    for i in range(30):
+        spec = _spec(
+            5,
+            i,
+            fault=Fault.CONFIG_ERROR,
+            difficulty=Difficulty.EASY,
+            n_components=12,
+            window_minutes=40,
+            log_lines=3000,
+            spans=1000,
+            decoys=(),
+        )
+        out = simulate_case(tmp_path / str(i), spec)
+        truth = yaml.safe_load((out / "truth.yaml").read_text())["root_cause"]
+        if "client timeout" in truth["detail"]:
+            break
+    else:
+        pytest.fail("no timeout-too-low variant in 30 config_error cases")
+    root = truth["service"]
+    dst = truth["detail"].split(" client timeout")[0].split("lowered the ")[1]
+    assert dst != root
+    changes = _rows(out, "changes")
+    assert any(c["service"] == root and c["kind"] == "config" for c in changes)
+    logs = _rows(out, "logs")
+    words = ("timeout", "timed out", "deadline")
+    timeouts = [
+        r
+        for r in logs
+        if r["service"] == root and _level(r) == "ERROR" and any(w in r["message"].lower() for w in words)
+    ]
+    assert timeouts, "the client logs timeouts of its calls to the (healthy) dependency"
+    assert not any(r["service"] == dst and _level(r) == "ERROR" and "timeout" in r["message"].lower() for r in logs)
+
+
+def test_memory_leak_root_warns_of_gc_pressure_before_oom(tmp_path: Path) -> None:
+    from day2ai.timeutil import parse_timestamp
+
+    spec = _spec(
+        6,
+        0,
+        fault=Fault.MEMORY_LEAK,
+        difficulty=Difficulty.EASY,
+        n_components=10,
+        window_minutes=45,
+        log_lines=5000,
+        spans=500,
+        decoys=(),
+    )
+    out = simulate_case(tmp_path / "m", spec)
+    root = yaml.safe_load((out / "truth.yaml").read_text())["root_cause"]["service"]
+    logs = [r for r in _rows(out, "logs") if r["service"] == root]
+    words = ("gc", "heap", "memory")
+    warns = [
+        parse_timestamp(r["timestamp"])
+        for r in logs
+        if _level(r) == "WARN" and any(w in r["message"].lower() for w in words)
+    ]
+    ooms = [parse_timestamp(r["timestamp"]) for r in logs if "OOMKilled" in r["message"]]
+    assert warns and ooms and min(warns) < min(ooms)
+
+
+def test_network_delay_callers_name_the_peer(tmp_path: Path) -> None:
+    named = 0
+    for i in range(3):
+        spec = _spec(
+            8,
+            i,
+            fault=Fault.NETWORK_DELAY,
+            difficulty=Difficulty.EASY,
+            n_components=12,
+            window_minutes=40,
+            log_lines=6000,
+            spans=500,
+            decoys=(),
+        )
+        out = simulate_case(tmp_path / str(i), spec)
+        root = yaml.safe_load((out / "truth.yaml").read_text())["root_cause"]["service"]
+        named += any(
+            r["service"] != root and root in r["message"] and _level(r) in ("WARN", "ERROR") for r in _rows(out, "logs")
+        )
+    assert named >= 2
+
+
+def test_loud_victims_vary_in_loudness(tmp_path: Path) -> None:
+    ratios = []
+    for i in range(6):
+        spec = _spec(
+            9,
+            i,
+            fault=Fault.CODE_ERROR,
+            difficulty=Difficulty.EASY,
+            n_components=14,
+            window_minutes=40,
+            log_lines=6000,
+            spans=300,
+            decoys=("loud_victim",),
+        )
+        out = simulate_case(tmp_path / str(i), spec)
+        root = yaml.safe_load((out / "truth.yaml").read_text())["root_cause"]["service"]
+        errors = Counter(r["service"] for r in _rows(out, "logs") if _level(r) == "ERROR")
+        if errors[root]:
+            loudest = max(v for k, v in errors.items() if k != root)
+            ratios.append(loudest / errors[root])
+    assert len(ratios) >= 4
+    assert max(ratios) < 60 and min(ratios) < 10
+
+
+@pytest.mark.slow
+def test_writing_streams_memory_does_not_grow_with_the_bundle(tmp_path: Path) -> None:
+    """Peak Python allocations while writing 4x more lines and spans grow far less than the output."""
+    import tracemalloc
+
+    def run(lines: int, spans: int, name: str) -> tuple[int, int]:
+        spec = _spec(3, 1, n_components=14, window_minutes=40, log_lines=lines, spans=spans, shape={"gzip": ()})
+        tracemalloc.start()
+        out = simulate_case(tmp_path / name, spec)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak, sum(f.stat().st_size for f in out.iterdir() if f.suffix == ".jsonl")
+
+    run(300, 100, "warm")  # first-call caches (imports, numpy) are not the bundle's
+    small_peak, small_size = run(4000, 2000, "small")
+    big_peak, big_size = run(16000, 8000, "big")
+    assert big_size > 3 * small_size
+    assert big_peak - small_peak < 0.25 * (big_size - small_size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,11 @@ import numpy as np
 from day2ai.errors import InputError
 from day2ai.evaluation.simulator import decoys as decoy_mod
 from day2ai.evaluation.simulator.faults import eligible, inject
-from day2ai.evaluation.simulator.logs import log_records
+from day2ai.evaluation.simulator.logs import log_lines
 from day2ai.evaluation.simulator.metrics import metric_lines
 from day2ai.evaluation.simulator.spec import CaseSpec, Difficulty, case_rng
 from day2ai.evaluation.simulator.topology import Topology, build_topology
-from day2ai.evaluation.simulator.traces import span_records
+from day2ai.evaluation.simulator.traces import TraceSet, build_traces
 from day2ai.evaluation.simulator.world import TICK, World, build_world, calibrate_timeouts, propagate
 from day2ai.evaluation.simulator.writer import fresh_dir, rfc3339, write_jsonl, write_yaml
 from day2ai.models import Fault
@@ -153,13 +154,12 @@ def simulate_case(out_dir: Path, spec: CaseSpec) -> Path:
     if shape.topology:
         write_yaml(target / "topology.yaml", _topology_doc(world))
     write_jsonl(target / "metrics.jsonl", metric_lines(world, shape), "metrics" in shape.gzip)
-    write_jsonl(
-        target / "logs.jsonl",
-        (rec for _, rec in log_records(world, shape, spec.log_lines)),
-        "logs" in shape.gzip,
-    )
-    if shape.traces:
-        write_jsonl(target / "traces.jsonl", span_records(world, shape, spec.spans), "traces" in shape.gzip)
+    with tempfile.TemporaryDirectory(prefix=".spans-", dir=target) as tmp:
+        traces: TraceSet | None = build_traces(world, shape, spec.spans, Path(tmp)) if shape.traces else None
+        logs = log_lines(world, shape, spec.log_lines, traces)
+        write_jsonl(target / "logs.jsonl", logs, "logs" in shape.gzip)
+        if traces is not None:
+            write_jsonl(target / "traces.jsonl", traces.lines(), "traces" in shape.gzip)
     if shape.changes:
         write_jsonl(target / "changes.jsonl", _changes(world), "changes" in shape.gzip)
     write_yaml(

@@ -7,6 +7,7 @@ a loud victim upstream of the root that logs more errors than the root, a pod ev
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from day2ai.evaluation.simulator.topology import Topology
@@ -115,9 +116,11 @@ def loud_victim(world: World, root: str) -> None:
     s = world.st(svc)
     s.log_err_mult *= world.r.uniform(2.5, 5.0)
     s.verbosity *= 1.5
-    s.call_amp = world.r.uniform(3.0, 6.0)  # retries fan out: every attempt fails and is logged
+    s.call_amp = world.r.uniform(1.5, 4.0)  # retries fan out: every attempt fails and is logged
     for e in world.topo.out_edges(svc):
         e.prop = max(e.prop, 0.97)
+    # it logs 2-30x the root's own error lines (log-uniform), when the root logs errors at all
+    world.notes["loud"] = (svc, root, math.exp(world.r.uniform(math.log(2), math.log(30))))
 
 
 def pod_eviction(world: World, root: str) -> None:

@@ -295,6 +295,7 @@ def call_error(
     callee_text: str | None,
     now: str = "",
     expiry: str = "",
+    timeout_ms: int | None = None,
 ) -> str:
     """What ``caller`` logs when a call to ``callee`` fails with ``kind`` (see world.CALL_FAILURES)."""
     host = describe_callee(callee)
@@ -330,6 +331,8 @@ def call_error(
                 f"request to {where} failed: unexpected EOF",
             )
         )
+    if kind in ("timeout", "http5xx") and callee.kind == "service" and _anonymous(caller, callee):
+        return _peerless(r, kind, caller, timeout_ms)
     if kind == "timeout":
         if caller.runtime == "java":
             return f'I/O error on GET request for "http://{host}/": Read timed out; nested exception is java.net.SocketTimeoutException: Read timed out'
@@ -338,7 +341,8 @@ def call_error(
                 f"context deadline exceeded while calling {where}",
                 f'Get "http://{host}/": net/http: request canceled (Client.Timeout exceeded while awaiting headers)',
                 f"upstream request timeout calling {callee.name}",
-                f"TimeoutError: request to {where} timed out after {r.choice((1000, 2000, 5000))}ms",
+                f"TimeoutError: request to {where} timed out after {timeout_ms or r.choice((1000, 2000, 5000))}ms",
+                f"context deadline exceeded (Client.Timeout {timeout_ms or r.choice((1000, 2000, 5000))}ms) calling {where}",
             )
         )
     detail = f": {callee_text.splitlines()[0]}" if callee_text else ""
@@ -353,3 +357,43 @@ def call_error(
         return f"{callee.name} API error: {status} {'Service Unavailable' if status == 503 else 'Bad Gateway' if status == 502 else 'Internal Server Error'} (request_id=req_{hexs(r, 14)})"
     status = r.choice((500, 500, 502, 503))
     return f"call to {callee.name} failed with status {status}{detail[:160]}"
+
+
+def slow_call(r: R, caller: Component, callee: Component, seconds: float) -> str:
+    """A client's warning that a call took longer than it should (it did not time out)."""
+    where = describe_callee(callee)
+    took = int(seconds * 1000)
+    if caller.runtime == "java":
+        return f"Slow response from http://{where}/ ({took} ms, threshold {took // 2 // 50 * 50 or 100} ms)"
+    return r.choice(
+        (
+            f"slow call to {where}: {took}ms",
+            f"call to {callee.name} took {took}ms (more than half of the deadline)",
+            f"upstream {callee.name} is slow: {took}ms for one request",
+        )
+    )
+
+
+def _anonymous(caller: Component, callee: Component) -> bool:
+    """Whether this client's library logs failed calls without naming the peer (fixed per pair)."""
+    return zlib.crc32(f"{caller.name}>{callee.name}".encode()) % 100 < 40
+
+
+def _peerless(r: R, kind: str, caller: Component, timeout_ms: int | None) -> str:
+    """A failed call as client libraries often log it: status or deadline, but no host."""
+    ms = timeout_ms or r.choice((1000, 2000, 5000))
+    if kind == "timeout":
+        return {
+            "java": "java.net.SocketTimeoutException: Read timed out",
+            "node": f"AxiosError: timeout of {ms}ms exceeded",
+            "python": "httpx.ReadTimeout: timed out",
+            "go": "rpc error: code = DeadlineExceeded desc = context deadline exceeded",
+        }[caller.runtime]
+    status = r.choice((500, 500, 502, 503))
+    reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}[status]
+    return {
+        "java": f'org.springframework.web.client.HttpServerErrorException: {status} {reason}: "{{"error":"{reason.lower()}"}}"',
+        "node": f"AxiosError: Request failed with status code {status}",
+        "python": f"upstream error: {status} {reason} (request_id={hexs(r, 16)})",
+        "go": f"unexpected response status {status} from upstream",
+    }[caller.runtime]

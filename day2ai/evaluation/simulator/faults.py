@@ -12,7 +12,7 @@ import numpy as np
 
 from day2ai.evaluation.simulator import failures
 from day2ai.evaluation.simulator.topology import Topology, has_pool
-from day2ai.evaluation.simulator.world import TICK, LogEvent, World, propagate, restart, rollout
+from day2ai.evaluation.simulator.world import TICK, LogEvent, World, p_exceed, propagate, restart, rollout
 from day2ai.models import Fault
 
 
@@ -156,6 +156,8 @@ def _net_delay(world: World, root: str, sev: float) -> FaultResult:
         world.ramp(k0, world.r.randint(1, 3)) * d * (1 + np.abs(world.rng.normal(0, 0.15, world.n)))
     )
     s.net_tail += world.after(k0) * d * 0.8
+    # retransmits and SYN retries push a few calls past their callers' deadlines
+    s.net_timeout += world.after(k0) * world.r.uniform(0.005, 0.04) * (0.5 + sev)
     return FaultResult(
         f"network path to {root} adds ~{int(d * 1000)} ms per round trip (degraded node NIC / netem)",
         ["network"],
@@ -244,12 +246,75 @@ def _deploy(world: World, root: str, sev: float) -> FaultResult:
     return FaultResult(f"deploy {new} of {root} {kind}", ["rollback"], change_tick=td)
 
 
+_TIMEOUTS_MS = (5, 10, 20, 25, 30, 50, 75, 80, 100, 150, 200, 250, 300, 500, 750, 1000, 1500, 2000)
+
+
+def _fmt_timeout(seconds: float) -> str:
+    return f"{seconds:g}s" if seconds >= 1 else f"{seconds * 1000:.0f}ms"
+
+
+def _config_timeout(world: World, root: str, sev: float, tc: int) -> FaultResult | None:
+    """A client timeout lowered below the healthy latency of a dependency: its calls time out."""
+    topo = world.topo
+    edges = [e for e in topo.out_edges(root) if topo.get(e.dst).kind != "queue"]
+    if not edges:
+        return None
+    e = edges[world.r.randrange(len(edges))]
+    c = world.st(e.dst)
+    healthy = slice(0, max(tc, 2))
+    c50 = float(np.median(c.p50[healthy] + c.net_delay[healthy]))
+    c99 = float(np.median(c.p99[healthy] + c.net_delay[healthy]))
+    share = max(world.r.uniform(0.15, 0.6) * sev, 0.08)
+    options = [x / 1000 for x in _TIMEOUTS_MS if x / 1000 < e.timeout]
+    if not options:
+        return None
+    exceed = {x: float(p_exceed(np.array([c50]), np.array([c99]), x)[0]) for x in options}
+    low = min(options, key=lambda x: abs(exceed[x] - share))
+    if exceed[low] < 0.03:
+        return None
+    e.low_timeout, e.low_from = low, tc + 1
+    key = world.r.choice(
+        (
+            f"{e.dst.split('.')[0].replace('-', '_')}.client.timeout",
+            f"{e.dst.split('.')[0].upper().replace('-', '_')}_TIMEOUT_MS",
+            f"upstreams.{e.dst}.timeout",
+        )
+    )
+    old, new = _fmt_timeout(e.timeout), _fmt_timeout(low)
+    summary = world.r.choice(
+        (f"update {root} ConfigMap ({key}: {old} -> {new})", f"update {root} ConfigMap (timeouts)")
+    )
+    world.changes.append(
+        {
+            "timestamp": world.at(tc, 3),
+            "service": root,
+            "kind": "config",
+            "summary": summary,
+            "author": world.r.choice(("carol", "dave", "argocd")),
+        }
+    )
+    msg = f"configuration reloaded from /etc/{root}/config.yaml (sha256 {failures.hexs_fixed(root + 'c')}...)"
+    for pod in world.st(root).pods:
+        world.events.append(LogEvent(world.at(tc, world.r.uniform(8, 14)), root, "INFO", msg, pod.name))
+    return FaultResult(
+        f"a ConfigMap change lowered the {e.dst} client timeout of {root} from {old} to {new}; "
+        f"calls to the healthy {e.dst} time out",
+        ["config", "timeout"],
+        change_tick=tc,
+    )
+
+
 def _config(world: World, root: str, sev: float) -> FaultResult:
     s, k0 = world.st(root), world.onset
     tc = max(0, k0 - world.r.randint(0, 3))
-    flag = world.r.random() < 0.4
+    v = world.r.random()
     on = world.after(tc + 1)
     world.onset = tc + 1
+    if 0.3 <= v < 0.65:
+        res = _config_timeout(world, root, sev, tc)
+        if res is not None:
+            return res
+    flag = v < 0.3
     if flag:
         name = world.r.choice(
             ("new-checkout-flow", "pricing-engine-v2", "async-inventory-check", "smart-retries")

@@ -169,3 +169,26 @@ def job_line(r: R, job: str, started: bool) -> str:
 
 def slow_line(r: R, op: str, seconds: float) -> str:
     return f"slow request: {fill_path(r, op)} took {ms(r, seconds)}ms (threshold 1000ms)"
+
+
+def gc_pressure_line(r: R, runtime: str, frac: float, limit_mb: int) -> str:
+    """A memory-pressure warning at ``frac`` of the ``limit_mb`` heap/container limit."""
+    pct = min(frac * 100 * r.uniform(0.97, 1.02), 99.6)
+    used = int(limit_mb * pct / 100)
+    gc_share = int(min(98, max(5, (frac - 0.75) * 300 * r.uniform(0.7, 1.3))))
+    if runtime == "java":
+        return r.choice(
+            (
+                f"[gc] GC({r.randint(1000, 99999)}) Pause Full (G1 Compaction Pause) {used}M->{int(used * r.uniform(0.93, 0.99))}M({limit_mb}M) {r.uniform(400, 4000):.3f}ms",
+                f"GC overhead: {gc_share}% of time spent in GC over the last 60 s, heap usage {pct:.0f}% ({used}M/{limit_mb}M) after full GC",
+                f"heap usage {pct:.0f}% after full GC; old gen is not shrinking",
+            )
+        )
+    if runtime == "go":
+        return f"memory pressure: heap {used}MiB of GOMEMLIMIT={limit_mb}MiB, GC CPU fraction {gc_share}%"
+    if runtime == "node":
+        return (
+            f"[1:0x{hexs(r, 7)}] Mark-Compact (reduce) {used:.1f} ({limit_mb}.0) -> {used * 0.99:.1f} ({limit_mb}.0) MB, "
+            f"{r.uniform(300, 2500):.2f} / 0.00 ms  (average mu = 0.{r.randint(100, 199)}) allocation failure; GC in old space requested"
+        )
+    return f"worker {r.randint(7, 90)} memory usage {used}MB ({pct:.0f}% of {limit_mb}MB limit), GC collected {r.randint(0, 40)} objects"

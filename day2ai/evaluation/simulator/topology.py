@@ -140,6 +140,11 @@ class Edge:
     lag: int  # ticks before the caller feels a change at the callee
     tls: bool
     operation: str
+    low_timeout: float = 0.0  # a client timeout lowered by a config change ...
+    low_from: int = 1 << 30  # ... from this tick on
+
+    def timeout_at(self, k: int) -> float:
+        return self.low_timeout if k >= self.low_from else self.timeout
 
 
 @dataclass

@@ -62,6 +62,7 @@ class CompState:
     reset: np.ndarray
     net_delay: np.ndarray
     net_tail: np.ndarray
+    net_timeout: np.ndarray  # share of calls the network path pushes past the caller's deadline
     disk: np.ndarray
     conn_floor: np.ndarray
     own_err: dict[str, np.ndarray] = field(default_factory=dict)
@@ -81,6 +82,7 @@ class CompState:
     err: np.ndarray = field(default_factory=lambda: np.zeros(0))
     err_causes: dict[str, np.ndarray] = field(default_factory=dict)
     call_fail: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    call_slow: dict[str, np.ndarray] = field(default_factory=dict)  # share of calls over half the deadline
     down_frac: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
@@ -208,6 +210,7 @@ def build_world(topo: Topology, rng: np.random.Generator, start: float, minutes:
             reset=zeros.copy(),
             net_delay=zeros.copy(),
             net_tail=zeros.copy(),
+            net_timeout=zeros.copy(),
             disk=disk,
             conn_floor=zeros.copy(),
             conns_max=int(rng.choice([10, 16, 20, 32, 50])),
@@ -303,10 +306,10 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     return np.asarray(np.where(x >= 0, r, 2.0 - r), dtype=float)
 
 
-def p_exceed(p50: np.ndarray, p99: np.ndarray, limit: float) -> np.ndarray:
+def p_exceed(p50: np.ndarray, p99: np.ndarray, limit: float | np.ndarray) -> np.ndarray:
     """P(latency > limit) for a log-normal with the given median and 99th percentile."""
     sigma = np.maximum(np.log(np.maximum(p99, 1e-6) / np.maximum(p50, 1e-6)) / 2.326, 0.05)
-    z = (math.log(limit) - np.log(np.maximum(p50, 1e-6))) / sigma
+    z = (np.log(limit) - np.log(np.maximum(p50, 1e-6))) / sigma
     return np.asarray(0.5 * _erfc(z / math.sqrt(2)))
 
 
@@ -348,24 +351,28 @@ def _settle(world: World, s: CompState, out: list[Edge]) -> None:
     shares: dict[str, np.ndarray] = {k: v for k, v in s.own_err.items()}
     shares["overload"] = overload
     s.call_fail = {}
+    s.call_slow = {}
     for e in out:
         c = world.st(e.dst)
         lag = e.lag
         delay = _shift(c.net_delay, lag) + s.net_delay
         c50 = _shift(c.p50, lag) + delay
         c99 = _shift(c.p99, lag) + delay + _shift(c.net_tail, lag) + s.net_tail
+        limit = np.where(np.arange(n) >= e.low_from, e.low_timeout, e.timeout) if e.low_timeout else e.timeout
+        timeout = 1 - (1 - p_exceed(c50, c99, limit)) * (1 - _shift(c.net_timeout, lag))
         fails = {
             "refused": np.clip(_shift(c.refused + 0.9 * c.down_frac, lag), 0, 1),
             "tls": _shift(c.tls, lag),
             "reset": 1 - (1 - _shift(c.reset, lag)) * (1 - s.reset),
-            "timeout": p_exceed(c50, c99, e.timeout),
+            "timeout": timeout,
             "http5xx": _shift(c.err, lag),
         }
         s.call_fail[e.dst] = fails
+        s.call_slow[e.dst] = np.clip(p_exceed(c50, c99, limit * 0.5) - timeout, 0, 1)
         if c.comp.kind == "queue":
             continue  # publishing is asynchronous: the caller does not wait on consumers
-        p50 = p50 + e.calls * np.minimum(c50, e.timeout)
-        tail_add = np.maximum(tail_add, np.minimum(c99, e.timeout) - np.minimum(c50, e.timeout))
+        p50 = p50 + e.calls * np.minimum(c50, limit)
+        tail_add = np.maximum(tail_add, np.minimum(c99, limit) - np.minimum(c50, limit))
         for kind, f in fails.items():
             shares[f"call:{e.dst}:{kind}"] = 1 - (1 - e.prop * np.clip(f, 0, 1)) ** (
                 max(e.calls, 1.0) * s.call_amp

@@ -1,0 +1,467 @@
+"""Reading the sources once per investigation and caching analysis results in ``inv.cache``.
+
+Every investigation tool goes through these loaders, so each source is streamed at most once
+however many tools (offline or LLM-driven) ask. A missing or failing source becomes a report gap,
+never an exception. Findings become Evidence through :func:`evidence_for`, once per finding key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from day2ai.analysis.changes import ScoredChange, score_changes
+from day2ai.analysis.graph import CallGraph
+from day2ai.analysis.logs import LogAccumulator, LogAnalysis, log_strength
+from day2ai.analysis.metrics import (
+    MetricKind,
+    SeriesAnomaly,
+    ServiceMetricProfile,
+    score_series,
+    series_onsets,
+    service_profiles,
+    strength,
+)
+from day2ai.analysis.periods import Periods, combine_onsets, periods_for_onset, preliminary_periods
+from day2ai.analysis.traces import TraceAccumulator, TraceAnalysis
+from day2ai.errors import Day2AIError
+from day2ai.models import Evidence, EvidenceSource, TimeRange, Topology
+from day2ai.sources.base import ChangeQuery, LogQuery, MetricQuery, SpanQuery
+from day2ai.tools.base import Investigation
+
+T = TypeVar("T")
+RawSeries = tuple[str, str, dict[str, str], np.ndarray, np.ndarray]
+
+
+async def cached(inv: Investigation, key: str, make: Callable[[], Awaitable[T]]) -> T:
+    """``inv.cache[key]``, computed once (concurrent callers share one computation)."""
+    lock = inv.cache.setdefault("_locks", {}).setdefault(key, asyncio.Lock())
+    async with lock:
+        if key not in inv.cache:
+            inv.cache[key] = await make()
+        value: T = inv.cache[key]
+        return value
+
+
+def _source_gap(inv: Investigation, kind: str, exc: Exception | None = None) -> None:
+    if exc is None:
+        inv.add_gap(kind, f"no {kind} source: {kind} evidence could not be checked")
+    else:
+        inv.add_gap(kind, f"{kind} source failed: {exc}")
+
+
+# ------------------------------------------------------------------ raw loading (one pass each)
+
+
+async def raw_metrics(inv: Investigation) -> list[RawSeries]:
+    async def load() -> list[RawSeries]:
+        src = inv.sources.metrics
+        if src is None:
+            _source_gap(inv, "metrics")
+            return []
+        w = inv.incident.window
+        out: list[RawSeries] = []
+        try:
+            async for s in src.series(MetricQuery(start=w.start_s - 3600 * 6, end=w.end_s)):
+                out.append(
+                    (
+                        s.service,
+                        s.name,
+                        dict(s.labels),
+                        np.asarray(s.timestamps, dtype=float),
+                        np.asarray(s.values, dtype=float),
+                    )
+                )
+        except Day2AIError as exc:
+            _source_gap(inv, "metrics", exc)
+        if src is not None and not out:
+            inv.add_gap("metrics", "the metrics source returned no series for the incident window")
+        return out
+
+    return await cached(inv, "raw_metrics", load)
+
+
+async def log_accumulator(inv: Investigation) -> LogAccumulator | None:
+    async def load() -> LogAccumulator | None:
+        src = inv.sources.logs
+        if src is None:
+            _source_gap(inv, "logs")
+            return None
+        w = inv.incident.window
+        acc = LogAccumulator(start=min(w.start_s, _baseline_start(inv)))
+        add = acc.add
+        try:
+            async for rec in src.logs(LogQuery(start=min(w.start_s, _baseline_start(inv)), end=w.end_s)):
+                add(rec.timestamp, rec.service, rec.message, rec.level)
+        except Day2AIError as exc:
+            _source_gap(inv, "logs", exc)
+        if acc.lines == 0:
+            inv.add_gap("logs", "the logs source returned no lines for the incident window")
+        return acc
+
+    return await cached(inv, "log_acc", load)
+
+
+async def trace_accumulator(inv: Investigation) -> TraceAccumulator | None:
+    async def load() -> TraceAccumulator | None:
+        src = inv.sources.traces
+        if src is None:
+            _source_gap(inv, "traces")
+            return None
+        w = inv.incident.window
+        acc = TraceAccumulator()
+        add = acc.add
+        try:
+            async for sp in src.spans(SpanQuery(start=min(w.start_s, _baseline_start(inv)), end=w.end_s)):
+                add(
+                    sp.trace_id,
+                    sp.span_id,
+                    sp.parent_span_id,
+                    sp.service,
+                    sp.name,
+                    sp.start,
+                    sp.duration_ms,
+                    sp.status,
+                    sp.attributes,
+                )
+        except Day2AIError as exc:
+            _source_gap(inv, "traces", exc)
+        if len(acc) == 0:
+            inv.add_gap("traces", "the traces source returned no spans for the incident window")
+        elif acc.statuses == 0:
+            inv.add_gap("traces", "spans carry no status: errors inferred from attributes only")
+        return acc
+
+    return await cached(inv, "trace_acc", load)
+
+
+async def topology(inv: Investigation) -> Topology | None:
+    async def load() -> Topology | None:
+        src = inv.sources.topology
+        if src is None:
+            inv.add_gap("topology", "no topology: the call graph is derived from spans and log messages")
+            return None
+        try:
+            return await src.topology()
+        except Day2AIError as exc:
+            _source_gap(inv, "topology", exc)
+            return None
+
+    return await cached(inv, "topology", load)
+
+
+async def scored_changes(inv: Investigation) -> list[ScoredChange]:
+    async def load() -> list[ScoredChange]:
+        src = inv.sources.changes
+        if src is None:
+            _source_gap(inv, "changes")
+            return []
+        p = await periods(inv)
+        w = inv.incident.window
+        try:
+            items = [c async for c in src.changes(ChangeQuery(start=w.start_s - 6 * 3600, end=w.end_s))]
+        except Day2AIError as exc:
+            _source_gap(inv, "changes", exc)
+            return []
+        return score_changes(items, p.onset)
+
+    return await cached(inv, "changes", load)
+
+
+def _baseline_start(inv: Investigation) -> float:
+    b = inv.incident.baseline
+    return b.start_s if b is not None else inv.incident.window.start_s
+
+
+# ------------------------------------------------------------------ periods and analyses
+
+
+def _score_all(raw: list[RawSeries], p: Periods) -> list[SeriesAnomaly]:
+    out = []
+    for svc, name, labels, ts, vs in raw:
+        a = score_series(svc, name, labels, ts, vs, p)
+        if a is not None:
+            out.append(a)
+    return out
+
+
+async def periods(inv: Investigation) -> Periods:
+    """Baseline and incident periods, with the onset estimated from the first source available."""
+
+    async def make() -> Periods:
+        prelim = preliminary_periods(inv.incident)
+        onsets: list[float] = []
+        raw = await raw_metrics(inv) if inv.sources.metrics is not None else []
+        if raw:
+            onsets = series_onsets(_score_all(raw, prelim))
+        if not onsets and inv.sources.logs is not None:
+            acc = await log_accumulator(inv)
+            if acc is not None:
+                onsets = list(acc.error_onsets(prelim).values())
+        if not onsets and inv.sources.traces is not None:
+            tacc = await trace_accumulator(inv)
+            if tacc is not None and len(tacc):
+                ta = tacc.analyze(prelim)
+                onsets = [p.onset for p in ta.profiles.values() if p.onset is not None]
+        onset = combine_onsets(onsets, inv.incident)
+        if onset is None:
+            inv.add_gap("onset", "no sustained anomaly found to date the onset; using the alert time")
+            return prelim
+        return periods_for_onset(inv.incident, onset)
+
+    return await cached(inv, "periods", make)
+
+
+async def metric_anomalies(inv: Investigation) -> list[SeriesAnomaly]:
+    async def make() -> list[SeriesAnomaly]:
+        raw = await raw_metrics(inv)
+        if not raw:
+            return []
+        p = await periods(inv)
+        found = _score_all(raw, p)
+        if raw and not found:
+            inv.add_gap("metrics", "metric series too short to compare the incident with a baseline")
+        return found
+
+    return await cached(inv, "metric_anomalies", make)
+
+
+async def metric_profiles(inv: Investigation) -> dict[str, ServiceMetricProfile]:
+    async def make() -> dict[str, ServiceMetricProfile]:
+        return service_profiles(await metric_anomalies(inv))
+
+    return await cached(inv, "metric_profiles", make)
+
+
+async def known_components(inv: Investigation) -> list[str]:
+    async def make() -> list[str]:
+        names: dict[str, None] = {}
+        topo = await topology(inv)
+        if topo is not None:
+            for c in topo.services:
+                names.setdefault(c.name, None)
+                for d in c.depends_on:
+                    names.setdefault(d, None)
+        for svc, *_ in await raw_metrics(inv):
+            names.setdefault(svc, None)
+        acc = await log_accumulator(inv)
+        if acc is not None:
+            for s in acc.services:
+                names.setdefault(s, None)
+        tacc = await trace_accumulator(inv)
+        if tacc is not None:
+            for s in tacc.services:
+                names.setdefault(s, None)
+        for ch in await scored_changes(inv):
+            names.setdefault(ch.service, None)
+        if inv.incident.symptom.service:
+            names.setdefault(inv.incident.symptom.service, None)
+        return list(names)
+
+    return await cached(inv, "components", make)
+
+
+async def log_analysis(inv: Investigation) -> LogAnalysis | None:
+    async def make() -> LogAnalysis | None:
+        acc = await log_accumulator(inv)
+        if acc is None or acc.lines == 0:
+            return None
+        return acc.analyze(await periods(inv), await known_components(inv), top=12)
+
+    return await cached(inv, "log_analysis", make)
+
+
+async def trace_analysis(inv: Investigation) -> TraceAnalysis | None:
+    async def make() -> TraceAnalysis | None:
+        acc = await trace_accumulator(inv)
+        if acc is None or len(acc) == 0:
+            return None
+        comps = await known_components(inv)
+        alias = _peer_aliases(acc.peers(), comps)
+        ta = acc.analyze(await periods(inv), alias)
+        if not ta.has_baseline:
+            inv.add_gap("traces", "no spans in the baseline period: trace changes cannot be compared")
+        return ta
+
+    return await cached(inv, "trace_analysis", make)
+
+
+def _peer_aliases(peers: list[str], components: list[str]) -> dict[str, str]:
+    """Map span peer attributes (host names, db names) onto known component names."""
+    norm = {c.lower(): c for c in components}
+    out: dict[str, str] = {}
+    for peer in peers:
+        low = peer.lower()
+        for cand in (low, low.split(".", 1)[0], low.split(":", 1)[0]):
+            if cand in norm:
+                out[peer] = norm[cand]
+                break
+    return out
+
+
+async def call_graph(inv: Investigation) -> CallGraph:
+    async def make() -> CallGraph:
+        g = CallGraph()
+        topo = await topology(inv)
+        if topo is not None:
+            g.add_all(topo.edges(), "topology")
+            g.kinds.update(topo.kinds())
+        ta = await trace_analysis(inv)
+        if ta is not None:
+            for e in ta.edges:
+                g.add(e.caller, e.callee, "traces")
+        la = await log_analysis(inv)
+        if la is not None:
+            for prof in la.profiles.values():
+                for t in prof.templates:
+                    for m in [*t.mentions, *t.hosts]:
+                        g.add(prof.service, m, "logs")
+        return g
+
+    return await cached(inv, "graph", make)
+
+
+# ------------------------------------------------------------------ evidence
+
+
+def _tr(start: float | None, end: float | None) -> TimeRange | None:
+    if start is None or end is None or end < start:
+        return None
+    return TimeRange.from_epoch(start, end)
+
+
+async def evidence_for(inv: Investigation, key: str) -> Evidence | None:
+    """The Evidence of a finding key (registered on first use; None if the key is unknown)."""
+    ids: dict[str, str] = inv.cache.setdefault("evidence_keys", {})
+    if key in ids:
+        return next((e for e in inv.evidence if e.id == ids[key]), None)
+    made = await _make_evidence(inv, key)
+    if made is None:
+        return None
+    source, query, summary, service, strength_, tr, data = made
+    ev = inv.add_evidence(
+        source, query, summary, service=service, strength=strength_, time_range=tr, data={"key": key, **data}
+    )
+    ids[key] = ev.id
+    return ev
+
+
+_Made = tuple[EvidenceSource, str, str, str | None, float, TimeRange | None, dict[str, Any]]
+
+
+async def _make_evidence(inv: Investigation, key: str) -> _Made | None:
+    kind, _, rest = key.partition(":")
+    p = await periods(inv)
+    maker = _MAKERS.get(kind)
+    return await maker(inv, rest, p) if maker is not None else None
+
+
+async def _metric_evidence(inv: Investigation, rest: str, p: Periods) -> _Made | None:
+    svc, _, mk = rest.rpartition(":")
+    prof = (await metric_profiles(inv)).get(svc)
+    if prof is None or mk not in MetricKind._value2member_map_:
+        return None
+    a = prof.by_kind.get(MetricKind(mk))
+    if a is None:
+        return None
+    return (
+        EvidenceSource.METRICS,
+        f"metric {a.name}{{service={svc}}} incident vs baseline",
+        a.describe(),
+        svc,
+        strength(a.score),
+        _tr(a.onset or p.incident_start, p.incident_end),
+        {"metric": a.name, "kind": a.kind.value, "z": a.score, "onset": a.onset},
+    )
+
+
+async def _log_evidence(inv: Investigation, rest: str, p: Periods) -> _Made | None:
+    svc, _, tid = rest.rpartition(":")
+    la = await log_analysis(inv)
+    prof = la.profiles.get(svc) if la is not None else None
+    t = next((t for t in prof.templates if t.template_id == tid), None) if prof is not None else None
+    if t is None:
+        return None
+    return (
+        EvidenceSource.LOGS,
+        f"log template {tid} of {svc}",
+        t.describe(),
+        svc,
+        log_strength(t.score),
+        _tr(t.first_seen, p.incident_end),
+        {
+            "template": t.template[:200],
+            "new": t.is_new,
+            "hints": [h.value for h in t.hints],
+            "mentions": t.mentions + t.hosts,
+        },
+    )
+
+
+async def _trace_evidence(inv: Investigation, rest: str, p: Periods) -> _Made | None:
+    ta = await trace_analysis(inv)
+    tp = ta.profiles.get(rest) if ta is not None else None
+    if tp is None:
+        return None
+    st = max(strength(tp.self_time_z), strength(tp.latency_z), tp.origin_share)
+    return (
+        EvidenceSource.TRACES,
+        f"spans of {rest} incident vs baseline",
+        tp.describe(),
+        rest,
+        st,
+        _tr(p.incident_start, p.incident_end),
+        {"latency_z": tp.latency_z, "self_time_z": tp.self_time_z, "origin_share": tp.origin_share},
+    )
+
+
+async def _edge_evidence(inv: Investigation, rest: str, p: Periods) -> _Made | None:
+    a, _, b = rest.partition("->")
+    ta = await trace_analysis(inv)
+    e = next((e for e in ta.edges if e.caller == a and e.callee == b), None) if ta is not None else None
+    if e is None:
+        return None
+    st = max(strength(e.latency_z), min(1.0, 2 * max(0.0, e.incident_error_rate - e.baseline_error_rate)))
+    return (
+        EvidenceSource.TRACES,
+        f"calls {a} -> {b} incident vs baseline",
+        e.describe(),
+        b,
+        st,
+        _tr(p.incident_start, p.incident_end),
+        {"caller": a, "callee": b},
+    )
+
+
+async def _change_evidence(inv: Investigation, rest: str, p: Periods) -> _Made | None:
+    svc, _, ts = rest.rpartition(":")
+    ch = next((c for c in await scored_changes(inv) if c.service == svc and f"{c.timestamp:.0f}" == ts), None)
+    if ch is None:
+        return None
+    return (
+        EvidenceSource.CHANGES,
+        f"changes of {svc} near the onset",
+        ch.describe(),
+        svc,
+        ch.proximity,
+        _tr(ch.timestamp, ch.timestamp),
+        {"kind": ch.kind.value, "version": ch.version},
+    )
+
+
+_MAKERS: dict[str, Callable[[Investigation, str, Periods], Awaitable[_Made | None]]] = {
+    "metric": _metric_evidence,
+    "log": _log_evidence,
+    "trace": _trace_evidence,
+    "edge": _edge_evidence,
+    "change": _change_evidence,
+}
+
+
+async def cite(inv: Investigation, key: str) -> str:
+    """``[eN] summary`` for a finding key, registering its evidence ('' if unknown)."""
+    ev = await evidence_for(inv, key)
+    return f"[{ev.id}] {ev.summary}" if ev is not None else ""

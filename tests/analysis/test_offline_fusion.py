@@ -1,0 +1,132 @@
+from day2ai.analysis.changes import score_changes
+from day2ai.analysis.dossier import render_dossier
+from day2ai.analysis.fusion import Features, Signals, fault_scores, rank, type_fault
+from day2ai.analysis.graph import CallGraph
+from day2ai.analysis.metrics import SeriesAnomaly, classify_metric, service_profiles
+from day2ai.analysis.periods import Periods
+from day2ai.analysis.remediation import suggest
+from day2ai.models import (
+    ChangeKind,
+    ComponentKind,
+    Evidence,
+    EvidenceSource,
+    Fault,
+    Gap,
+    Hypothesis,
+    Incident,
+)
+from day2ai.sources.base import Change
+from day2ai.tokens import count_tokens
+
+P = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
+
+
+def _a(svc: str, name: str, z: float, onset: float, direction: int = 1, ramp: float = 0.0) -> SeriesAnomaly:
+    return SeriesAnomaly(
+        service=svc,
+        name=name,
+        kind=classify_metric(name),
+        score=z,
+        direction=direction,
+        onset=onset,
+        baseline_value=1.0,
+        incident_value=2.0,
+        peak_value=3.0,
+        ramp=ramp,
+    )
+
+
+def _chain() -> CallGraph:
+    g = CallGraph()
+    g.add_all([("web", "api"), ("api", "db"), ("web", "static")], "topology")
+    return g
+
+
+def test_loud_victim_loses_to_the_earlier_downstream_cause() -> None:
+    anomalies = [
+        _a("web", "request_latency_p99_seconds", 80.0, 700.0),
+        _a("api", "request_latency_p99_seconds", 40.0, 660.0),
+        _a("db", "cpu_usage_ratio", 15.0, 630.0),
+        _a("static", "cpu_usage_ratio", 1.0, 900.0),
+    ]
+    sig = Signals(periods=P, graph=_chain(), metrics=service_profiles(anomalies))
+    cands = rank(sig)
+    assert cands[0].service == "db"
+    assert cands[0].fault is Fault.CPU_SATURATION
+    web = next(c for c in cands if c.service == "web")
+    assert web.victim > 0.5 and web.contradicting
+    assert 0.0 < cands[0].confidence <= 1.0
+    assert cands[0].confidence > web.confidence
+
+
+def test_without_graph_the_earliest_strong_anomaly_is_preferred() -> None:
+    anomalies = [
+        _a("web", "request_latency_p99_seconds", 30.0, 700.0),
+        _a("db", "memory_working_set_bytes", 30.0, 620.0, ramp=0.95),
+    ]
+    cands = rank(Signals(periods=P, metrics=service_profiles(anomalies)))
+    assert cands[0].service == "db" and cands[0].fault is Fault.MEMORY_LEAK
+
+
+def test_fault_typing_from_signatures() -> None:
+    f = Features(service="x", own_telemetry=True, hints={Fault.CERTIFICATE_EXPIRY: 0.9}, logs=0.9)
+    assert type_fault(f)[0] is Fault.CERTIFICATE_EXPIRY
+    ext = Features(service="db", kind=ComponentKind.DATABASE, edge_in=0.9)
+    assert type_fault(ext)[0] is Fault.DEPENDENCY_FAILURE
+    ch = score_changes([Change(timestamp=590.0, service="x", kind=ChangeKind.DEPLOY, summary="v2")], onset=600.0)[0]
+    dep = Features(
+        service="x",
+        own_telemetry=True,
+        logs=0.9,
+        new_error_templates=2,
+        change=ch,
+        hints={Fault.CODE_ERROR: 0.9},
+    )
+    assert type_fault(dep)[0] is Fault.BAD_DEPLOY
+    assert fault_scores(Features(service="q"))[Fault.DEPENDENCY_FAILURE] > 0  # no telemetry at all
+
+
+def test_change_near_onset_breaks_a_tie() -> None:
+    anomalies = [_a("a", "request_error_ratio", 20.0, 650.0), _a("b", "request_error_ratio", 20.0, 650.0)]
+    changes = score_changes([Change(timestamp=560.0, service="b", kind=ChangeKind.CONFIG, summary="flag on")], 600.0)
+    cands = rank(Signals(periods=P, metrics=service_profiles(anomalies), changes=changes))
+    assert cands[0].service == "b" and cands[0].fault is Fault.CONFIG_ERROR
+
+
+def test_no_anomalies_gives_no_candidates() -> None:
+    assert rank(Signals(periods=P)) == []
+
+
+def test_remediation_suggestions_need_approval_when_they_change_things() -> None:
+    for fault in Fault:
+        rems = suggest("api", fault)
+        assert rems and all("api" in r.action for r in rems)
+        assert all(r.requires_approval or r.risk == "low" for r in rems)
+    assert any(r.requires_approval for r in suggest("api", Fault.BAD_DEPLOY))
+
+
+def test_dossier_respects_the_token_budget_and_keeps_the_top_hypothesis() -> None:
+    inc = Incident.model_validate({"id": "i", "title": "t", "detected_at": 900.0, "window": {"start": 0, "end": 1200}})
+    ev = [
+        Evidence(
+            id=f"e{i}",
+            source=EvidenceSource.LOGS,
+            query="q",
+            summary=f"line {i} " + "word " * 60,
+            strength=i / 400,
+        )
+        for i in range(1, 300)
+    ]
+    hyps = [
+        Hypothesis(
+            service="db",
+            fault=Fault.CPU_SATURATION,
+            confidence=0.8,
+            summary="cpu at db",
+            supporting=["e1", "e2"],
+        )
+    ]
+    text = render_dossier(inc, hyps, ev, [Gap(source="traces", reason="no traces")], max_tokens=800)
+    assert count_tokens(text) <= 800
+    assert "db - cpu_saturation" in text and "[e1]" in text and "no traces" in text
+    assert "omitted" in text

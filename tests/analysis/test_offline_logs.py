@@ -1,0 +1,63 @@
+from day2ai.analysis.logs import LogAccumulator
+from day2ai.analysis.periods import Periods
+from day2ai.analysis.signatures import ComponentMatcher, fault_hints, is_errorish
+from day2ai.models import Fault
+
+P = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
+
+
+def _feed(acc: LogAccumulator) -> None:
+    for t in range(0, 1200, 2):
+        acc.add(float(t), "api", f"handled request {t} in {t % 50}ms", "INFO")
+        if t >= 700:
+            acc.add(float(t), "api", f"call to orders-db.prod.svc:5432 failed: timeout after {t % 9}s", "ERROR")
+        if t % 100 == 0:
+            acc.add(float(t), "worker", f"job {t} done", None)
+        if t >= 800 and t % 4 == 0:
+            acc.add(float(t), "worker", f"job {t} done", None)
+
+
+def test_new_error_template_with_peer_and_hint() -> None:
+    acc = LogAccumulator(start=0.0)
+    _feed(acc)
+    la = acc.analyze(P, components=["api", "worker", "orders-db"])
+    prof = la.profiles["api"]
+    top = prof.templates[0]
+    assert top.is_new and top.is_error and top.level == "ERROR"
+    assert top.incident_count == 250 and top.baseline_count == 0
+    assert "orders-db" in top.mentions
+    assert Fault.NETWORK_DELAY in top.hints
+    assert prof.mentions["orders-db"] > 0
+    assert prof.error_ratio_baseline == 0.0 and prof.error_ratio_incident > 0.3
+    assert prof.onset is not None and 690.0 <= prof.onset <= 720.0
+
+
+def test_rate_change_without_errors_is_notable_but_not_error() -> None:
+    acc = LogAccumulator(start=0.0)
+    _feed(acc)
+    prof = acc.analyze(P, components=[]).profiles["worker"]
+    assert prof.score == 0.0
+    assert prof.templates and prof.templates[0].score > 5 and not prof.templates[0].is_new
+
+
+def test_unchanged_template_is_not_notable() -> None:
+    acc = LogAccumulator(start=0.0)
+    for t in range(0, 1200, 2):
+        acc.add(float(t), "api", f"handled request {t}", "INFO")
+    assert acc.analyze(P).profiles["api"].templates == []
+
+
+def test_fault_hints_and_errorish() -> None:
+    assert Fault.CERTIFICATE_EXPIRY in fault_hints("x509: certificate has expired or is not yet valid")
+    assert Fault.CONNECTION_POOL_EXHAUSTION in fault_hints("timeout waiting for idle connection from pool")
+    assert Fault.DISK_FULL in fault_hints("write /var/log/app.log: no space left on device")
+    assert fault_hints("user logged in") == []
+    assert is_errorish("connection refused") and not is_errorish("request handled")
+
+
+def test_component_matcher_known_and_hosts() -> None:
+    m = ComponentMatcher(["payments", "orders-db", "ui"])
+    assert m.known("dial tcp payments.default.svc.cluster.local:8080: connection refused") == ["payments"]
+    assert m.known("orders_db is slow, payments too", exclude="payments") == ["orders-db"]
+    assert m.hosts("POST https://api.stripe.com/v1/charges failed") == ["api.stripe.com"]
+    assert m.hosts("dial tcp 10.0.0.3:5432: i/o timeout") == []

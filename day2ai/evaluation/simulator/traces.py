@@ -73,19 +73,7 @@ def _span(
     attrs: dict[str, Any],
 ) -> str:
     sid = _sid(ctx)
-    rec: dict[str, Any] = {
-        "trace_id": ctx.trace_id,
-        "span_id": sid,
-        "parent_span_id": parent,
-        "service": service,
-        "name": name,
-        "start": round(start, 6),
-        "duration_ms": round(dur * 1000, 3),
-    }
-    if ctx.shape.span_status:
-        rec["status"] = "error" if error else "ok"
-    rec["attributes"] = attrs
-    ctx.spans.append(rec)
+    ctx.spans.append(_span_record(ctx, service, name, start, dur, parent, error, attrs, sid))
     return sid
 
 
@@ -212,7 +200,7 @@ def _call(
         if err and "http.status_code" in client_attrs:
             client_attrs["http.status_code"] = 503 if c.comp.kind == "external" else 500
         ctx.spans.append(
-            _client_record(
+            _span_record(
                 ctx, caller.comp.name, _client_name(c, op), start, dur, parent, err, client_attrs, csid
             )
         )
@@ -227,13 +215,13 @@ def _consume(ctx: _Ctx, queue: CompState, start: float, parent: str, depth: int)
             _server(ctx, c.name, op, start + ctx.r.uniform(0.01, 2.0), parent, depth + 1)
 
 
-def _client_record(
+def _span_record(
     ctx: _Ctx,
     service: str,
     name: str,
     start: float,
     dur: float,
-    parent: str,
+    parent: str | None,
     err: bool,
     attrs: dict[str, Any],
     sid: str,

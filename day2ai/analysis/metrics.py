@@ -212,7 +212,9 @@ def segment_trend(values: np.ndarray, min_len: int = 12) -> float:
     v = values[np.isfinite(values)]
     if len(v) < 2 * min_len:
         return 0.0
-    drops = np.flatnonzero(np.diff(v) < -0.2 * np.abs(v[:-1]))
+    # a reset is a drop by more than a third (a restart, an OOM kill); garbage-collection dips in a
+    # healthy sawtooth are smaller and stay inside a segment
+    drops = np.flatnonzero(np.diff(v) < -0.35 * np.abs(v[:-1]))
     bounds = [0, *(int(d) + 1 for d in drops), len(v)]
     num = den = 0.0
     for a, b in itertools.pairwise(bounds):

@@ -61,6 +61,8 @@ class Features(BaseModel):
     error_rate_delta: float = 0.0
     span_drop: float = 0.0  # share of baseline traffic that vanished
     edge_in: float = 0.0  # latency/error change of calls into it (for telemetry-less components)
+    edge_err_in: float = 0.0  # error-rate change of calls into it
+    edge_lat_in: float = 0.0  # latency change of calls into it
     change: ScoredChange | None = None
     own_telemetry: bool = False
     onset: float | None = None
@@ -220,10 +222,12 @@ def _trace_features(traces: TraceAnalysis, feats: dict[str, Features]) -> None:
         g = feats.get(e.callee)
         if g is None:
             continue
-        err = max(0.0, e.incident_error_rate - e.baseline_error_rate)
-        value = max(strength(e.latency_z), min(1.0, 2.0 * err))
-        if value > g.edge_in:
-            g.edge_in = value
+        err = min(1.0, 2.0 * max(0.0, e.incident_error_rate - e.baseline_error_rate))
+        lat = strength(e.latency_z)
+        value = max(lat, err)
+        g.edge_in = max(g.edge_in, value)
+        g.edge_err_in = max(g.edge_err_in, err)
+        g.edge_lat_in = max(g.edge_lat_in, lat)
         if value > 0.3:
             g.keys.append(f"edge:{e.caller}->{e.callee}")
 
@@ -258,10 +262,13 @@ def fault_scores(f: Features) -> dict[Fault, float]:
     traffic_down = max(0.0, -f.metric_kinds.get(MetricKind.TRAFFIC, 0.0))
     down = max(f.span_drop, traffic_down, f.missing)
     s[Fault.CERTIFICATE_EXPIRY] = 1.2 * max(h.get(Fault.CERTIFICATE_EXPIRY, 0.0), ch.get(Fault.CERTIFICATE_EXPIRY, 0.0))
+    external = f.kind in (ComponentKind.DATABASE, ComponentKind.EXTERNAL, ComponentKind.CACHE, ComponentKind.QUEUE)
+    # a client-side pool: a datastore's own connection count belongs to dependency_failure; pool waits in
+    # a CPU-starved process are a symptom of the CPU
     s[Fault.CONNECTION_POOL_EXHAUSTION] = max(
-        1.1 * h.get(Fault.CONNECTION_POOL_EXHAUSTION, 0.0),
+        1.1 * h.get(Fault.CONNECTION_POOL_EXHAUSTION, 0.0) * (1.0 - 0.4 * cpu),
         0.9 * ch.get(Fault.CONNECTION_POOL_EXHAUSTION, 0.0),
-        0.6 * _pos(f, MetricKind.CONNECTIONS) * (1.0 - 0.5 * cpu),
+        0.0 if external else 0.6 * _pos(f, MetricKind.CONNECTIONS) * (1.0 - 0.5 * cpu),
     )
     leak_ramp = f.ramp_memory if f.ramp_memory >= 0.8 else 0.0
     s[Fault.MEMORY_LEAK] = max(
@@ -279,27 +286,43 @@ def fault_scores(f: Features) -> dict[Fault, float]:
     s[Fault.PACKET_LOSS] = max(
         _pos(f, MetricKind.PACKETS), 0.9 * h.get(Fault.PACKET_LOSS, 0.0), 0.8 * ch.get(Fault.PACKET_LOSS, 0.0)
     ) * (1.0 - 0.5 * resource)
-    delay = max(f.latency, f.edge_in, _pos(f, MetricKind.LATENCY), _pos(f, MetricKind.NETWORK))
+    delay = max(f.latency, f.edge_lat_in, _pos(f, MetricKind.LATENCY), _pos(f, MetricKind.NETWORK))
     s[Fault.NETWORK_DELAY] = 0.7 * delay * (1.0 - resource) * (1.0 - 0.5 * errors) + 0.3 * max(
         h.get(Fault.NETWORK_DELAY, 0.0), ch.get(Fault.NETWORK_DELAY, 0.0)
     )
-    code = max(h.get(Fault.CODE_ERROR, 0.0), 0.8 * ch.get(Fault.CODE_ERROR, 0.0), f.origin * 0.8)
+    # a datastore or third party has no code of ours: errors originating there are its failure
+    code = 0.0 if external else max(h.get(Fault.CODE_ERROR, 0.0), 0.8 * ch.get(Fault.CODE_ERROR, 0.0), f.origin * 0.8)
     s[Fault.CODE_ERROR] = 0.8 * code * (1.0 - 0.6 * max(deploy, config))
     anomaly = max(errors, f.latency, f.self_time, resource)
     s[Fault.BAD_DEPLOY] = deploy * anomaly * (1.0 if f.new_error_templates or errors > 0.4 else 0.8)
     s[Fault.CONFIG_ERROR] = max(
         config * anomaly, 0.9 * h.get(Fault.CONFIG_ERROR, 0.0), 0.8 * ch.get(Fault.CONFIG_ERROR, 0.0)
     )
-    external = f.kind in (
-        ComponentKind.DATABASE,
-        ComponentKind.EXTERNAL,
-        ComponentKind.CACHE,
-        ComponentKind.QUEUE,
-    )
-    s[Fault.DEPENDENCY_FAILURE] = (0.9 if external else 0.7 if not f.own_telemetry else 0.0) * max(
-        f.edge_in, f.mentioned, f.latency, 0.5
-    )
+    s[Fault.DEPENDENCY_FAILURE] = (0.9 if external else 0.7 if not f.own_telemetry else 0.0) * _dependency(f, cpu)
     return {k: round(min(v, 1.5), 4) for k, v in s.items()}
+
+
+def _dependency(f: Features, cpu: float) -> float:
+    """How much a dependency looks failed itself: its callers' calls fail, their lines say so, or it is
+    slow on its own side. Slowness seen only by callers while its own metrics stay flat points at the
+    network path instead (network_delay); its own CPU saturation is the more specific answer."""
+    h, ch = f.hints, f.caller_hints
+    timeouts = ch.get(Fault.NETWORK_DELAY, 0.0)  # calls that failed by timing out: slowness, not failure
+    failing = max(
+        max(f.edge_err_in, f.origin if not f.own_telemetry else 0.0) * (1.0 - 0.5 * timeouts),
+        1.1 * max(h.get(Fault.DEPENDENCY_FAILURE, 0.0), ch.get(Fault.DEPENDENCY_FAILURE, 0.0)),
+        0.8 * ch.get(Fault.SERVICE_CRASH, 0.0),
+        # a datastore at its connection limit refuses clients (unless its CPU explains the pile-up)
+        _pos(f, MetricKind.CONNECTIONS) * (1.0 - 0.5 * cpu),
+    )
+    seen_slow = max(f.latency, f.edge_lat_in)
+    if f.kind is ComponentKind.EXTERNAL:
+        slow = seen_slow  # a third party's side and the path to it are one thing to us
+    elif f.own_telemetry:
+        slow = _pos(f, MetricKind.LATENCY) * (1.0 - 0.5 * cpu)
+    else:
+        slow = 0.7 * seen_slow  # cannot tell its own side from the network path
+    return max(failing, slow, 0.45 * max(seen_slow, f.mentioned, 0.5))
 
 
 def type_fault(f: Features) -> tuple[Fault, dict[Fault, float]]:

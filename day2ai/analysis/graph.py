@@ -2,12 +2,89 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from pydantic import BaseModel, Field
 
 from day2ai.models import ComponentKind
+
+_CACHE_SYSTEMS = ("redis", "memcache", "valkey", "keydb", "hazelcast", "ignite")
+_DB_SYSTEMS = (
+    "postgres",
+    "pg",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "cassandra",
+    "scylla",
+    "dynamo",
+    "cockroach",
+    "oracle",
+    "mssql",
+    "sqlserver",
+    "sqlite",
+    "db2",
+    "couch",
+    "elasticsearch",
+    "opensearch",
+    "clickhouse",
+    "neo4j",
+    "influx",
+    "etcd",
+    "spanner",
+    "bigtable",
+    "db",
+    "database",
+    "rds",
+    "aurora",
+)
+_QUEUE_SYSTEMS = (
+    "kafka",
+    "rabbitmq",
+    "rabbit",
+    "amqp",
+    "sqs",
+    "sns",
+    "pubsub",
+    "nats",
+    "pulsar",
+    "kinesis",
+    "activemq",
+)
+_ROLE_WORDS = frozenset(
+    ("primary", "master", "replica", "main", "leader", "follower", "cluster", "server", "svc", "ro", "rw")
+)
+_NAME_PARTS = re.compile(r"[^a-z0-9]+")
+
+
+def kind_from_system(system: str) -> ComponentKind | None:
+    """The kind named by a ``db.system`` / ``messaging.system`` value (``redis`` -> cache...)."""
+    low = system.lower()
+    if any(low.startswith(c) for c in _CACHE_SYSTEMS) or low in ("cache",):
+        return ComponentKind.CACHE
+    if any(low.startswith(q) for q in _QUEUE_SYSTEMS) or low in ("queue", "mq"):
+        return ComponentKind.QUEUE
+    if any(low.startswith(d) for d in _DB_SYSTEMS) or "sql" in low:
+        return ComponentKind.DATABASE
+    return None
+
+
+def infer_kind(name: str) -> ComponentKind | None:
+    """A guess from naming conventions (``orders-db``, ``cart-redis``, ``api.stripe.com``); None if unsure."""
+    low = name.lower()
+    internal = low.endswith((".svc", ".local", ".internal", ".cluster")) or ".svc." in low
+    if not internal and re.search(r"[a-z0-9-]\.[a-z]{2,}$", low):
+        return ComponentKind.EXTERNAL  # a public host name
+    parts = [p for p in _NAME_PARTS.split(low) if p]
+    while len(parts) > 1 and (parts[-1] in _ROLE_WORDS or parts[-1].isdigit()):
+        parts.pop()  # orders-db-primary, cart-redis-0
+    if parts:
+        if parts[-1] == "cache":
+            return ComponentKind.CACHE
+        return kind_from_system(parts[-1])
+    return None
 
 
 class CallGraph(BaseModel):
@@ -31,6 +108,15 @@ class CallGraph(BaseModel):
         for callees in self.edges.values():
             out.update(callees)
         return out
+
+    def complete_kinds(self, known: Mapping[str, ComponentKind] = {}) -> None:
+        """Fill missing kinds from ``known`` (e.g. span ``db.system``), then from naming conventions."""
+        for node in self.nodes:
+            if node in self.kinds:
+                continue
+            kind = known.get(node) or infer_kind(node)
+            if kind is not None:
+                self.kinds[node] = kind
 
     def callees(self, node: str) -> list[str]:
         return list(self.edges.get(node, {}))

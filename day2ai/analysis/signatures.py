@@ -105,6 +105,24 @@ _FAMILIES: tuple[tuple[Fault, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        Fault.DEPENDENCY_FAILURE,
+        (
+            r"service unavailable",
+            r"\b503\b",
+            r"bad gateway",
+            r"read[- ]?only",
+            r"too many clients",
+            r"too many connections",
+            r"max(imum)? (number of )?(connections|clients) reached",
+            r"loading the dataset",
+            r"\bloading\b.*\bdataset",
+            r"upstream (error|unavailable|connect error)",
+            r"failover",
+            r"no primary",
+            r"not the leader",
+        ),
+    ),
+    (
         Fault.SERVICE_CRASH,
         (
             r"segfault",

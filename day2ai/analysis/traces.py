@@ -16,9 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from day2ai.analysis.graph import kind_from_system
 from day2ai.analysis.periods import Periods
+from day2ai.models import ComponentKind
 
 _PEER_KEYS = (
     "peer.service",
@@ -137,6 +139,7 @@ class TraceAnalysis(BaseModel):
     profiles: dict[str, TraceServiceProfile]
     has_status: bool
     has_baseline: bool
+    peer_kinds: dict[str, ComponentKind] = Field(default_factory=dict)  # from db.system / messaging.system
 
 
 class TraceAccumulator:
@@ -147,6 +150,7 @@ class TraceAccumulator:
         self._names: list[str] = []
         self._peers: dict[str, int] = {}
         self._peer_names: list[str] = []
+        self._peer_kinds: dict[str, ComponentKind] = {}
         self._index: dict[tuple[str, str], int] = {}
         self._parent: list[tuple[str, str] | None] = []
         self.service_idx: list[int] = []
@@ -193,6 +197,10 @@ class TraceAccumulator:
             if p < 0:
                 p = self._peers[peer] = len(self._peer_names)
                 self._peer_names.append(peer)
+                system = attributes.get("db.system") or attributes.get("messaging.system")
+                kind = kind_from_system(str(system)) if system else None
+                if kind is not None:
+                    self._peer_kinds[peer] = kind
         self.peer.append(p)
         if err and s not in self.error_names:
             self.error_names[s] = name
@@ -291,8 +299,14 @@ class TraceAccumulator:
                 peer_only=is_virtual,
                 example_error=self.error_names.get(s) if not is_virtual else None,
             )
+        peer_kinds: dict[str, ComponentKind] = {}
+        for raw, kind in self._peer_kinds.items():
+            target = alias.get(raw) or raw
+            idx = known.get(target.lower(), known.get(target.lower().split(".", 1)[0]))
+            peer_kinds[names[idx] if idx is not None else target] = kind
         return TraceAnalysis(
             spans=n,
+            peer_kinds=peer_kinds,
             edges=edges,
             profiles=profiles,
             has_status=bool((np.asarray(self.error) >= 0).any()),

@@ -319,6 +319,7 @@ async def call_graph(inv: Investigation) -> CallGraph:
                 for t in prof.templates:
                     for m in [*t.mentions, *t.hosts]:
                         g.add(prof.service, m, "logs")
+        g.complete_kinds(ta.peer_kinds if ta is not None else {})
         return g
 
     return await cached(inv, "graph", make)

@@ -2,7 +2,7 @@ from day2ai.analysis.changes import score_changes
 from day2ai.analysis.dossier import render_dossier
 from day2ai.analysis.fusion import Features, Signals, fault_scores, rank, type_fault
 from day2ai.analysis.graph import CallGraph
-from day2ai.analysis.metrics import SeriesAnomaly, classify_metric, service_profiles
+from day2ai.analysis.metrics import MetricKind, SeriesAnomaly, classify_metric, service_profiles
 from day2ai.analysis.periods import Periods
 from day2ai.analysis.remediation import suggest
 from day2ai.models import (
@@ -130,3 +130,33 @@ def test_dossier_respects_the_token_budget_and_keeps_the_top_hypothesis() -> Non
     assert count_tokens(text) <= 800
     assert "db - cpu_saturation" in text and "[e1]" in text and "no traces" in text
     assert "omitted" in text
+
+
+def test_slow_dependency_with_flat_own_metrics_points_at_the_network() -> None:
+    seen = {"edge_in": 0.95, "edge_lat_in": 0.95, "latency": 0.95, "self_time": 0.95}
+    flat = Features(service="cart-redis", kind=ComponentKind.CACHE, own_telemetry=True, metric=0.1, **seen)
+    assert type_fault(flat)[0] is Fault.NETWORK_DELAY
+    busy = flat.model_copy(update={"up_kinds": {MetricKind.LATENCY: 0.9}, "metric_kinds": {MetricKind.LATENCY: 0.9}})
+    assert type_fault(busy)[0] is Fault.DEPENDENCY_FAILURE  # slow on its own side
+    cpu = busy.model_copy(update={"up_kinds": {MetricKind.LATENCY: 0.9, MetricKind.CPU: 1.0}})
+    assert type_fault(cpu)[0] is Fault.CPU_SATURATION  # ... because its CPU is saturated
+    third_party = Features(service="api.stripe.com", kind=ComponentKind.EXTERNAL, **seen)
+    assert type_fault(third_party)[0] is Fault.DEPENDENCY_FAILURE
+    refusing = flat.model_copy(update={"edge_lat_in": 0.0, "latency": 0.0, "edge_err_in": 0.9})
+    assert type_fault(refusing)[0] is Fault.DEPENDENCY_FAILURE
+
+
+def test_timeouts_to_a_datastore_are_not_a_code_error() -> None:
+    db = Features(
+        service="orders-db",
+        kind=ComponentKind.DATABASE,
+        origin=1.0,
+        edge_in=1.0,
+        edge_err_in=0.4,
+        edge_lat_in=1.0,
+        latency=1.0,
+        caller_hints={Fault.NETWORK_DELAY: 0.9},
+    )
+    scores = fault_scores(db)
+    assert scores[Fault.CODE_ERROR] == 0.0
+    assert type_fault(db)[0] in (Fault.DEPENDENCY_FAILURE, Fault.NETWORK_DELAY)

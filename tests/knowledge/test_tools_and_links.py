@@ -93,3 +93,52 @@ async def test_link_runbooks_fills_remediations(kb: KnowledgeBase, corpus: Path)
     ]
     assert hyps[0].remediations == []  # inputs are not modified
     assert with_runbook(hyps[0], None) is hyps[0]
+
+
+async def test_offline_investigator_cites_similar_incidents_as_priors(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from day2ai.agent.offline import OfflineInvestigator
+    from tests.agent.offline_synth import make_world, sources
+    from tests.knowledge.conftest import write_corpus
+
+    files = {
+        "postmortems/2025-05-05-payments-cpu.md": """---
+service: payments
+fault: cpu_saturation
+---
+# payments pinned at its CPU limit
+## Root cause
+A regular expression in request validation backtracked; payments CPU saturation made checkout and frontend slow.
+## Fix
+Scaled payments out and fixed the expression.
+""",
+        "postmortems/2025-02-01-disk.md": """---
+service: orders-db
+fault: disk_full
+---
+# orders-db out of disk
+## Root cause
+Archiving of WAL failed; the disk filled up.
+""",
+    }
+    kb.ingest(write_corpus(tmp_path / "pm", files))
+    world = make_world("cpu_saturation", "payments", seed=2)
+    report = await OfflineInvestigator(max_hypotheses=3).investigate(world.incident, sources(world), knowledge=kb)
+    top = report.hypotheses[0]
+    assert (top.service, top.fault) == ("payments", Fault.CPU_SATURATION)
+    by_id = {ev.id: ev for ev in report.evidence}
+    priors = [by_id[i] for i in top.supporting if by_id[i].source is EvidenceSource.KNOWLEDGE]
+    assert [p.data["path"] for p in priors] == ["postmortems/2025-05-05-payments-cpu.md"]
+    assert all(p.strength <= 0.3 for p in priors)  # a prior, never proof
+    assert "similar past incident" in top.summary and "prior" in top.summary
+    assert not any(by_id[i].source is EvidenceSource.KNOWLEDGE for h in report.hypotheses[1:] for i in h.supporting)
+    assert any(s.name == "similar_incidents" for s in report.timeline)
+
+
+def test_runbook_for_never_cites_a_section_about_another_fault(kb: KnowledgeBase, corpus: Path) -> None:
+    kb.ingest(corpus)
+    exact = kb.runbook_for("orders-db", Fault.DISK_FULL)
+    assert exact is not None and exact.ref == "runbooks/orders-db.md#disk-filling-up"
+    other = kb.runbook_for("orders-db", Fault.CPU_SATURATION)
+    assert other is not None and other.ref == "runbooks/orders-db.md"  # the runbook, not its disk section
+    generic = kb.runbook_for("orders-db", Fault.CERTIFICATE_EXPIRY)
+    assert generic is not None and generic.path == "runbooks/tls.md"

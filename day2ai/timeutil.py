@@ -34,9 +34,28 @@ def parse_timestamp(value: object) -> float:
     raise ValueError(f"expected an RFC 3339 string or epoch seconds, got {type(value).__name__}")
 
 
+_MINUTES: dict[str, float] = {}  # "YYYY-MM-DDTHH:MM" -> epoch of that minute (bundles repeat them)
+_SECONDS = frozenset("0123456789.")
+
+
 def _parse_string(text: str) -> float:
-    # fast path (C) for the common full form ending in Z; anything unusual takes the regex path
+    # fast path for the common full form ending in Z: the minute from a cache, seconds as a float;
+    # anything unusual (offsets, leap seconds, odd digits) takes the exact path below
     if len(text) >= 20 and text[10] in "Tt" and text[-1] in "Zz" and text[4] == "-" and text[19] in ".Zz":
+        seconds = text[17:-1]
+        if text[16] == ":" and seconds[:2].isdigit() and seconds[0] < "6" and _SECONDS.issuperset(seconds):
+            start_of_minute = _MINUTES.get(text[:16])
+            if start_of_minute is None:
+                try:
+                    start_of_minute = datetime.fromisoformat(text[:16]).replace(tzinfo=UTC).timestamp()
+                except ValueError:
+                    start_of_minute = None
+                else:
+                    if len(_MINUTES) > 100_000:
+                        _MINUTES.clear()
+                    _MINUTES[text[:16]] = start_of_minute
+            if start_of_minute is not None and seconds.count(".") <= 1 and seconds[-1] != ".":
+                return start_of_minute + float(seconds)
         try:
             return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC).timestamp()
         except ValueError:

@@ -122,3 +122,47 @@ def test_investigate_on_broken_bundle_exits_2(tmp_path: Path, capsys: pytest.Cap
     assert main(["investigate", str(root), "--format", "json"]) == 2
     err = capsys.readouterr().err
     assert "incident.yaml:" in err and "invalid YAML" in err and "Traceback" not in err
+
+
+def test_fast_log_reader_builds_the_same_records_as_model_construct() -> None:
+    from day2ai.sources.base import LogRecord
+    from day2ai.sources.bundle import parse_log
+    from day2ai.timeutil import parse_timestamp
+
+    rows = [
+        {"timestamp": "2026-04-04T14:13:45.123456Z", "service": "api", "message": "boom", "level": "error"},
+        {"timestamp": 1775312025.5, "service": "api", "message": "ok", "trace_id": "t1", "attributes": {"k": 1}},
+        {"timestamp": "2026-04-04T14:13:45+02:00", "service": 7, "message": "numeric service"},
+        {"timestamp": "2026-04-04T14:13:60Z", "service": "api", "message": "leap second"},
+    ]
+    for row in rows:
+        got = parse_log(row)
+        want = LogRecord.model_construct(
+            timestamp=parse_timestamp(row["timestamp"]),
+            service=str(row["service"]),
+            message=row["message"],
+            level=got.level,
+            trace_id=row.get("trace_id"),
+            attributes=row.get("attributes", {}),
+        )
+        assert got == want and got.model_dump() == want.model_dump()
+        assert got.model_fields_set == set(LogRecord.model_fields)
+    assert parse_log(rows[0]).timestamp == pytest.approx(1775312025.123456)
+    assert parse_log(rows[3]).timestamp == parse_log({**rows[3], "timestamp": "2026-04-04T14:14:00Z"}).timestamp
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"a", b"a\n", b"a\nb", b"\n\n", b"x" * (3 << 20) + b"\ny\n" + b"z" * (1 << 20), b"a\r\nb\r\n"],
+)
+def test_block_reader_yields_every_line_once(tmp_path: Path, data: bytes) -> None:
+    import gzip
+
+    from day2ai.sources.bundle import _open_lines
+
+    want = [line.removesuffix(b"\n") for line in data.splitlines(keepends=True)]
+    plain, packed = tmp_path / "l.jsonl", tmp_path / "l.jsonl.gz"
+    plain.write_bytes(data)
+    packed.write_bytes(gzip.compress(data))
+    assert list(_open_lines(plain)) == want
+    assert list(_open_lines(packed)) == want

@@ -264,3 +264,16 @@ class ComponentMatcher:
                 continue
             out.setdefault(host, None)
         return list(out)
+
+
+_SYMPTOM_ERRORS = re.compile(r"error|5\d\dx?\b|5xx|fail|unavailable|exception|crash|down\b|refused", re.I)
+_SYMPTOM_LATENCY = re.compile(r"latency|slow|p9\d|timeout|timed out|response time|duration|lag\b", re.I)
+
+
+def symptom_kind(*texts: str | None) -> str | None:
+    """'errors' or 'latency' when the alert/symptom text names one of them (and not both), else None."""
+    text = " ".join(t for t in texts if t)
+    errors, latency = bool(_SYMPTOM_ERRORS.search(text)), bool(_SYMPTOM_LATENCY.search(text))
+    if errors == latency:
+        return None
+    return "errors" if errors else "latency"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from day2ai.analysis.fusion import Candidate, Signals, rank
+from day2ai.analysis.signatures import symptom_kind
 from day2ai.timeutil import to_datetime
 from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation, tool
@@ -21,6 +22,11 @@ async def candidates(inv: Investigation) -> list[Candidate]:
             changes=await sig.scored_changes(inv),
             components=await sig.known_components(inv),
             symptom=inv.incident.symptom.service,
+            symptom_kind=symptom_kind(
+                inv.incident.symptom.description,
+                inv.incident.symptom.alert.name if inv.incident.symptom.alert else None,
+                inv.incident.title,
+            ),
         )
         return rank(signals, top=10)
 

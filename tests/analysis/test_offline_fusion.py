@@ -199,3 +199,26 @@ def test_a_slow_dependency_does_not_explain_its_callers_crashes() -> None:
     ]
     cands = rank(Signals(periods=P, graph=_chain(), metrics=service_profiles(anomalies)))
     assert cands[0].service == "api" and cands[0].fault is Fault.SERVICE_CRASH
+
+
+def test_symptom_kind_from_alert_words() -> None:
+    from day2ai.analysis.signatures import symptom_kind
+
+    assert symptom_kind("31% of requests to web fail (5xx) for 5 minutes", "HighErrorRate") == "errors"
+    assert symptom_kind("p99 latency above 1s", "HighLatencyP99") == "latency"
+    assert symptom_kind("checkout is slow and failing") is None
+    assert symptom_kind(None, "") is None
+
+
+def test_an_error_alert_discounts_a_cause_that_makes_nothing_fail() -> None:
+    anomalies = [
+        _a("api", "request_error_ratio", 30.0, 630.0),
+        _a("db", "cpu_usage_ratio", 40.0, 630.0),
+        _a("db", "request_latency_p99_seconds", 40.0, 630.0),
+    ]
+    sig = Signals(periods=P, graph=_chain(), metrics=service_profiles(anomalies), symptom="web")
+    plain = {c.service: c.score for c in rank(sig)}
+    errors = {c.service: c for c in rank(sig.model_copy(update={"symptom_kind": "errors"}))}
+    assert errors["db"].score < plain["db"]
+    assert any("fail" in r for r in errors["db"].reasons)
+    assert errors["api"].score == plain["api"]  # its own errors answer the alert

@@ -28,7 +28,7 @@ SUBSETS = {
 }
 
 
-async def main_async(suite: Path, n: int) -> None:
+async def main_async(suite: Path, n: int, verbose: bool = False) -> None:
     cases = sorted(p for p in suite.iterdir() if (p / "incident.yaml").is_file())[:n]
     for label, keep in SUBSETS.items():
         hit1 = hit3 = 0
@@ -42,6 +42,9 @@ async def main_async(suite: Path, n: int) -> None:
             ranked = (await OfflineInvestigator().investigate(bundle.incident, src)).ranked_services()
             hit1 += ranked[:1] == [truth.root_cause.service]
             hit3 += truth.root_cause.service in ranked[:3]
+            if verbose:
+                rank = ranked.index(truth.root_cause.service) + 1 if truth.root_cause.service in ranked else None
+                print(f"  {label}: {path.name} truth={truth.root_cause.service} rank={rank} top={ranked[:1]}")
         print(f"{label}: AC@1 {hit1 / len(cases):.2f} AC@3 {hit3 / len(cases):.2f} ({len(cases)} cases)")
 
 
@@ -49,8 +52,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("suite")
     ap.add_argument("--cases", type=int, default=30)
+    ap.add_argument("--verbose", "-v", action="store_true", help="one line per case and subset")
     args = ap.parse_args()
-    asyncio.run(main_async(Path(args.suite), args.cases))
+    asyncio.run(main_async(Path(args.suite), args.cases, args.verbose))
     return 0
 
 

@@ -233,7 +233,7 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
         fault, fs = type_fault(f)
         reasons = []
         fails = _can_fail(f)
-        if sig.symptom_kind == "errors" and n != sig.symptom and fails < 0.5:
+        if judge_impact and sig.symptom_kind == "errors" and n != sig.symptom and fails < 0.5:
             score *= 0.6 + 0.8 * fails  # an error alert needs a cause that makes calls fail
             reasons.append("little sign that it makes calls fail, while the alert is about errors")
         if near_symptom and n not in near_symptom:

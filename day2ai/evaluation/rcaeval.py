@@ -231,7 +231,7 @@ def read_inject_time(path: Path) -> float:
 
 def _writer(path: Path, compress: bool) -> gzip.GzipFile | io.BufferedWriter:
     if compress:
-        return gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=5)
+        return gzip.GzipFile(path.with_name(path.name + ".gz"), "wb", compresslevel=5, mtime=0)
     return open(path, "wb")
 
 

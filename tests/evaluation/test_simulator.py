@@ -438,3 +438,16 @@ def test_writing_streams_memory_does_not_grow_with_the_bundle(tmp_path: Path) ->
     big_peak, big_size = run(16000, 8000, "big")
     assert big_size > 3 * small_size
     assert big_peak - small_peak < 0.25 * (big_size - small_size)
+
+
+def test_gzip_output_is_byte_for_byte_deterministic(tmp_path: Path) -> None:
+    import time
+
+    spec = _spec(9, 1, n_components=10, window_minutes=30, log_lines=2000, spans=800, shape={"gzip": ("logs",)})
+    a = simulate_case(tmp_path / "a", spec)
+    time.sleep(1.1)  # gzip headers carry a modification time unless it is pinned
+    b = simulate_case(tmp_path / "b", spec)
+    packed = sorted(p.name for p in a.iterdir() if p.suffix == ".gz")
+    assert packed
+    for name in packed:
+        assert (a / name).read_bytes() == (b / name).read_bytes()

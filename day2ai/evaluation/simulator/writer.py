@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import shutil
 from collections.abc import Iterable
@@ -19,9 +20,9 @@ def rfc3339(epoch: float) -> str:
 
 def _open(path: Path, gz: bool) -> IO[str]:
     if gz:
-        return gzip.open(
-            path.with_name(path.name + ".gz"), "wt", encoding="utf-8", compresslevel=5, newline="\n"
-        )
+        # mtime=0: the same seed gives the same bytes, not only the same content
+        raw = gzip.GzipFile(path.with_name(path.name + ".gz"), "wb", compresslevel=5, mtime=0)
+        return io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
     return path.open("w", encoding="utf-8", newline="\n")
 
 

@@ -11,26 +11,17 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from day2ai.analysis.fusion import Signals, build_features, rank
+from day2ai.analysis.fusion import build_features, rank
 from day2ai.sources.bundle import load_bundle, read_truth
-from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation
+from day2ai.tools.rca import signals as rca_signals
 
 
 async def explain(bundle: Path, top: int) -> None:
     b = load_bundle(bundle)
     incident = b.incident
     inv = Investigation(incident=incident, sources=b.sources)
-    signals = Signals(
-        periods=await sig.periods(inv),
-        graph=await sig.call_graph(inv),
-        metrics=await sig.metric_profiles(inv),
-        logs=await sig.log_analysis(inv),
-        traces=await sig.trace_analysis(inv),
-        changes=await sig.scored_changes(inv),
-        components=await sig.known_components(inv),
-        symptom=incident.symptom.service,
-    )
+    signals = await rca_signals(inv)
     feats = build_features(signals)
     cands = rank(signals, top=50)
     truth = read_truth(bundle)

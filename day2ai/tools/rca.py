@@ -9,26 +9,30 @@ from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation, tool
 
 
+async def signals(inv: Investigation) -> Signals:
+    """Everything fusion looks at, from the investigation's cached analyses."""
+    return Signals(
+        periods=await sig.periods(inv),
+        graph=await sig.call_graph(inv),
+        metrics=await sig.metric_profiles(inv),
+        logs=await sig.log_analysis(inv),
+        traces=await sig.trace_analysis(inv),
+        changes=await sig.scored_changes(inv),
+        components=await sig.known_components(inv),
+        symptom=inv.incident.symptom.service,
+        symptom_kind=symptom_kind(
+            inv.incident.symptom.description,
+            inv.incident.symptom.alert.name if inv.incident.symptom.alert else None,
+            inv.incident.title,
+        ),
+    )
+
+
 async def candidates(inv: Investigation) -> list[Candidate]:
     """Ranked root-cause candidates (cached; reads each source at most once)."""
 
     async def make() -> list[Candidate]:
-        signals = Signals(
-            periods=await sig.periods(inv),
-            graph=await sig.call_graph(inv),
-            metrics=await sig.metric_profiles(inv),
-            logs=await sig.log_analysis(inv),
-            traces=await sig.trace_analysis(inv),
-            changes=await sig.scored_changes(inv),
-            components=await sig.known_components(inv),
-            symptom=inv.incident.symptom.service,
-            symptom_kind=symptom_kind(
-                inv.incident.symptom.description,
-                inv.incident.symptom.alert.name if inv.incident.symptom.alert else None,
-                inv.incident.title,
-            ),
-        )
-        return rank(signals, top=10)
+        return rank(await signals(inv), top=10)
 
     return await sig.cached(inv, "candidates", make)
 

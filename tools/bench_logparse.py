@@ -3,7 +3,8 @@
 For every system under ``--data`` (``<System>/<System>_2k.log_structured_corrected.csv``), the
 ``Content`` column is streamed through both miners in the same process; we report grouping
 accuracy (GA), parsing accuracy (PA, exact template text after whitespace normalisation) and
-lines per second (best of ``--repeat`` runs, each on a fresh miner). ``--stream N`` also
+lines per second (best of ``--repeat`` runs, each on a fresh miner), and the aggregate throughput
+(all lines over the sum of the best-run seconds, stored under ``aggregate``). ``--stream N`` also
 streams N synthetic lines (the loghub contents cycled, with their numbers perturbed) through
 a single miner and reports lines/s and peak RSS.
 
@@ -132,8 +133,17 @@ def evaluate(
         "GA": grouping_accuracy(ids, groups),
         "PA": parsing_accuracy(templates, texts),
         "lines_per_s": len(contents) / best,
+        "lines": float(len(contents)),
+        "seconds": best,
         "templates": float(len(set(groups))),
     }
+
+
+def aggregate(per_system: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Throughput over all systems: total lines / total best-run seconds."""
+    lines = sum(v["lines"] for v in per_system.values())
+    seconds = sum(v["seconds"] for v in per_system.values())
+    return {"lines": lines, "seconds": seconds, "lines_per_s": lines / seconds}
 
 
 _NUMBER = re.compile(r"\d+")
@@ -213,6 +223,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             show_errors(contents, templates, args.show_errors)
     if not args.stream_only:
         print_table(results, args.systems)
+        totals = {name: aggregate(per) for name, per in results.items() if per}
+        results["aggregate"] = totals
+        base = totals.get("day2ai")
+        for name, total in totals.items():
+            ratio = ""
+            if base and name != "day2ai":
+                ratio = f" (day2ai: {base['lines_per_s'] / total['lines_per_s']:.2f}x)"
+            print(
+                f"aggregate {name}: {total['lines']:.0f} lines in {total['seconds'] * 1000:.1f} ms = "
+                f"{total['lines_per_s']:,.0f} lines/s{ratio}"
+            )
     if args.stream:
         stream = stream_run(pool, args.stream)
         results["stream"] = {"day2ai": stream}

@@ -159,3 +159,60 @@ def test_user_rules_take_the_whole_line_path() -> None:
     assert miner.mask("login user bob ok 3") == "login <*> ok <*>"
     ids = {miner.add(f"login user u{i} ok {i}").template_id for i in range(5)}
     assert len(ids) == 1
+
+
+# Pieces that stress the order of the rules: values right before a unit (``10.0.0.1:80 B``: the
+# endpoint rule comes before ``size``), dates and clocks, Unicode digits, hex next to dates.
+_PIECES = [
+    "Jan", "Mon", "12:34:56", "2024-01-02", "Jun 25 19:25:30 2005", "KB", "B", "ms", "0x1f",
+    "eth0", "SOCKS5", "10.0.0.1:80", "a.b.com:443", "http://x.y/z", "1190 bytes (1.16 KB)",
+    "123e4567-e89b-12d3-a456-426614174000", "de:ad:be:ef:00:11", "5", "1.5", "/var/log",
+    "blk_-12", "node-7", "task_0001_m_2", "\u0661\u0662:\u0663\u0664", "caf\u00e9",
+]
+_CHARS = "0123456789" * 3 + "abcdefxXBKMGiTP_-.:/=,;()[]"
+
+
+def _random_line(rng: random.Random) -> str:
+    parts = [
+        rng.choice(_PIECES)
+        if rng.random() < 0.4
+        else "".join(rng.choice(_CHARS) for _ in range(rng.randint(1, 12)))
+        for _ in range(rng.randint(1, 7))
+    ]
+    return rng.choice([" ", " ", "  ", "\t"]).join(parts)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_token_masking_agrees_with_the_whole_line_rules_on_adversarial_lines(seed: int) -> None:
+    rng = random.Random(seed)
+    reference = Masker()
+    fast = TokenMasker(reference)
+    for _ in range(1500):
+        line = _random_line(rng)
+        expected = render_template(reference.mask(line).split())
+        assert render_template(fast.mask_tokens(line)) == expected, line
+
+
+def test_word_tokens_with_digits_agree_with_the_rules() -> None:
+    rng = random.Random(5)
+    reference = Masker()
+    fast = TokenMasker(reference)
+    for _ in range(2000):
+        token = "".join(rng.choice("abcxyzBKMS_0123456789") for _ in range(rng.randint(1, 9)))
+        assert fast.mask_tokens(token) == reference.mask(token).split(), token
+
+
+def test_eviction_drops_the_least_recently_seen_template() -> None:
+    miner = TemplateMiner(MinerConfig(max_templates=3))
+    first = miner.add("alpha event happened").template_id
+    second = miner.add("beta thing occurred now").template_id
+    miner.add("gamma stuff went wrong here")
+    for _ in range(3):
+        miner.add("alpha event happened")  # the oldest template is seen again
+    miner.add("delta words that are new")
+    ids = {info.template_id for info in miner.templates()}
+    assert first in ids and second not in ids and miner.evicted == 1
+    clone = TemplateMiner.from_json(miner.to_json())  # recency survives a round trip
+    clone.add("gamma stuff went wrong here")
+    clone.add("epsilon completely different message text")
+    assert first not in {info.template_id for info in clone.templates()}

@@ -2,6 +2,7 @@ from day2ai.analysis.changes import score_changes
 from day2ai.analysis.dossier import render_dossier
 from day2ai.analysis.fusion import Features, Signals, fault_scores, rank, type_fault
 from day2ai.analysis.graph import CallGraph
+from day2ai.analysis.logs import LogAnalysis
 from day2ai.analysis.metrics import MetricKind, SeriesAnomaly, classify_metric, service_profiles
 from day2ai.analysis.periods import Periods
 from day2ai.analysis.remediation import suggest
@@ -216,9 +217,14 @@ def test_an_error_alert_discounts_a_cause_that_makes_nothing_fail() -> None:
         _a("db", "cpu_usage_ratio", 40.0, 630.0),
         _a("db", "request_latency_p99_seconds", 40.0, 630.0),
     ]
-    sig = Signals(periods=P, graph=_chain(), metrics=service_profiles(anomalies), symptom="web")
+    logs = LogAnalysis(profiles={}, lines=1000, templates=10)  # logs were read: failing calls would show
+    sig = Signals(periods=P, graph=_chain(), metrics=service_profiles(anomalies), logs=logs, symptom="web")
     plain = {c.service: c.score for c in rank(sig)}
     errors = {c.service: c for c in rank(sig.model_copy(update={"symptom_kind": "errors"}))}
     assert errors["db"].score < plain["db"]
     assert any("fail" in r for r in errors["db"].reasons)
     assert errors["api"].score == plain["api"]  # its own errors answer the alert
+    blind = sig.model_copy(update={"logs": None, "symptom_kind": "errors"})  # metrics only: no way to see it
+    assert {c.service: c.score for c in rank(blind)}["db"] == {
+        c.service: c.score for c in rank(blind.model_copy(update={"symptom_kind": None}))
+    }["db"]

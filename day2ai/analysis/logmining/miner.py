@@ -24,27 +24,26 @@ Template ids (``T1``, ``T2`` ...) are stable for the life of a miner and across
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from day2ai.analysis.logmining.fastmask import (
-    HEX_SHAPE,
     SHAPE,
     TokenMasker,
     collapse,
+    decode,
     encode,
-    has_ascii_digit,
+    hex_shape,
     legacy_skeleton,
 )
 from day2ai.analysis.logmining.masking import WILDCARD, Masker, MaskingConfig, render_template
+from day2ai.analysis.logmining.merging import hard_positions, merge_runs, merge_tokens, similarity
 from day2ai.analysis.logmining.state import MinerState, TemplateState, parse_state
 from day2ai.errors import InputError
 
-_DELIMITERS = frozenset(" ,;:=|\"'[](){}!<>/@#$%&+*.-_")
-_ENUM_WORD = re.compile(r"[A-Z][A-Z0-9_]+")
 _HAS_DIGIT = re.compile(r"\d")
 
 
@@ -132,70 +131,26 @@ class _Cluster:
         return self.rendered
 
 
+# What placing a message needs when no cache knew it: (masked tokens, the shape cache to record
+# it in or None, the shape).
+_Pending = tuple[tuple[str, ...], dict[bytes, _Cluster] | None, bytes]
+
+
 def _is_variable(token: str) -> bool:
     return WILDCARD in token or _HAS_DIGIT.search(token) is not None
+
+
+def _live(cluster: _Cluster) -> _Cluster | None:
+    """The template ``cluster`` was merged into (or itself), if it was not evicted."""
+    while cluster.alias is not None:
+        cluster = cluster.alias
+    return cluster if cluster.alive else None
 
 
 def _resolve(cluster: _Cluster) -> _Cluster:
     while cluster.alias is not None:
         cluster = cluster.alias
     return cluster
-
-
-def _hard_positions(cluster: _Cluster, tokens: list[str]) -> list[int]:
-    """Positions where the message has a word the template does not accept."""
-    return [
-        i
-        for i, (want, got, is_open) in enumerate(zip(cluster.tokens, tokens, cluster.open, strict=True))
-        if want != got and not (is_open and _covers(want, got))
-    ]
-
-
-def _covers(pattern: str, token: str) -> bool:
-    """True when template token ``pattern`` (which contains ``<*>``) covers ``token``."""
-    if pattern == WILDCARD or token == pattern:
-        return True
-    head, _, tail = pattern.partition(WILDCARD)
-    return len(token) >= len(head) + len(tail) and token.startswith(head) and token.endswith(tail)
-
-
-def merge_tokens(pattern: str, token: str) -> str:
-    """Generalise template token ``pattern`` so it also covers ``token``.
-
-    Keeps the longest common prefix ending with a delimiter and the longest common suffix
-    starting with one; everything between becomes ``<*>``.
-    """
-    if pattern == WILDCARD:
-        return WILDCARD
-    if WILDCARD in pattern:
-        head, _, tail = pattern.partition(WILDCARD)
-    else:
-        head = tail = pattern
-    limit = min(len(head), len(token))
-    i = 0
-    while i < limit and head[i] == token[i]:
-        i += 1
-    while i > 0 and head[i - 1] not in _DELIMITERS:
-        i -= 1
-    prefix = head[:i]
-    room = min(len(tail), len(token) - len(prefix))
-    j = 0
-    while j < room and tail[len(tail) - 1 - j] == token[len(token) - 1 - j]:
-        j += 1
-    while j > 0 and tail[len(tail) - j] not in _DELIMITERS:
-        j -= 1
-    suffix = tail[len(tail) - j :] if j else ""
-    return prefix + WILDCARD + suffix
-
-
-def merge_runs(mine: str | None, other: str | None) -> str | None:
-    """Text of a variable run covering both texts: word by word if they have as many words, else None."""
-    if mine is None or other is None:
-        return None
-    words, others = mine.split(" "), other.split(" ")
-    if len(words) != len(others):
-        return None
-    return " ".join(a if a == b else merge_tokens(a, b) for a, b in zip(words, others, strict=True))
 
 
 class TemplateMiner:
@@ -206,15 +161,22 @@ class TemplateMiner:
         self._masker = Masker(self.config.masking)
         self._tokens = TokenMasker(self._masker)
         self._threshold = self.config.similarity_threshold
-        self._clusters: OrderedDict[str, _Cluster] = OrderedDict()
+        self._allowed_misses: dict[int, int] = {}
+        self._clusters: dict[str, _Cluster] = {}
+        # Least recently seen first: (last line when pushed, number, id). Seeing a template does not
+        # touch the heap; eviction re-pushes entries whose template was seen since (lazy LRU).
+        self._lru: list[tuple[int, int, str]] = []
         self._leaves: dict[tuple[object, ...], list[_Cluster]] = {}
         self._children: dict[tuple[object, ...], set[str]] = {}
         # Exact caches: masked text -> template, and message shape -> template (only for shapes
         # whose masked text is digit-free, hence decided by the shape; see :mod:`.fastmask`).
-        self._cache: dict[str, _Cluster] = {}
+        self._cache: dict[tuple[str, ...], _Cluster] = {}
         self._shape_cache: dict[bytes, _Cluster] = {}
         self._hex_cache: dict[bytes, _Cluster] = {}
-        self._use_shapes = self._tokens.exact_shapes and self.config.cache_size > 0
+        self._cache_size = self.config.cache_size
+        self._prefix_tokens = self.config.prefix_tokens
+        self._max_children = self.config.max_children
+        self._use_shapes = self._tokens.exact_shapes and self._cache_size > 0
         self._aliases: dict[str, _Cluster] = {}
         self._next_id = 1
         self.lines = 0
@@ -241,24 +203,31 @@ class TemplateMiner:
         """Add every message; return their template ids, in order."""
         out: list[str] = []
         append = out.append
-        slow = self._add
+        slow = self._insert
+        find = self._find
         if not self._use_shapes:
             for message in messages:
-                append(slow(message)[0].id)
+                found = find(message, None)
+                append((found if isinstance(found, _Cluster) else slow(found)[0]).id)
             return out
         cache = self._shape_cache
-        move = self._clusters.move_to_end
-        for message in messages:
-            shape = message.encode("utf-8", "surrogatepass").translate(SHAPE)
-            hit = cache.get(shape)
-            if hit is not None and hit.alive and hit.alias is None:
-                self.lines += 1
-                hit.count += 1
-                hit.last_line = self.lines
-                move(hit.id)
-                append(hit.id)
-            else:
-                append(slow(message, shape)[0].id)
+        lines = self.lines
+        try:
+            for message in messages:
+                shape = message.encode("utf-8", "surrogatepass").translate(SHAPE)
+                hit = cache.get(shape)
+                if hit is not None and hit.alive:  # merged-away templates are not alive
+                    lines += 1
+                    hit.count += 1
+                    hit.last_line = lines
+                    append(hit.id)
+                else:
+                    self.lines = lines
+                    found = find(message, shape, hit)
+                    append((found if isinstance(found, _Cluster) else slow(found)[0]).id)
+                    lines = self.lines
+        finally:
+            self.lines = lines
         return out
 
     def resolve(self, template_id: str) -> str:
@@ -331,6 +300,8 @@ class TemplateMiner:
             cluster.last_line = saved.last_line
             miner._leaves.setdefault(key, []).append(cluster)
             miner._clusters[cluster.id] = cluster
+            miner._lru.append((cluster.last_line, cluster.number, cluster.id))
+        heapq.heapify(miner._lru)
         for old, new in state.aliases.items():
             target = miner._clusters.get(new)
             if target is not None:
@@ -340,7 +311,7 @@ class TemplateMiner:
     def match(self, message: str) -> str | None:
         """Template id ``message`` would join, without changing the miner; None if none fits."""
         tokens = self._tokens.mask_tokens(message)
-        cached = self._cache.get(" ".join(tokens))
+        cached = self._cache.get(tuple(tokens))
         if cached is not None and _resolve(cached).alive:
             return _resolve(cached).id
         slots, _ = self._tokens.skeleton(tokens)
@@ -348,72 +319,111 @@ class TemplateMiner:
         if not leaf:
             return None
         best = self._best(leaf, slots)
-        return best.id if best is not None and not _hard_positions(best, slots) else None
+        return best.id if best is not None and not hard_positions(best.tokens, best.open, slots) else None
 
     # -- internals --------------------------------------------------------------------------
 
-    def _shape_lookup(self, message: str, shape: bytes | None) -> tuple[bytes, _Cluster | None]:
-        """(exact shape of ``message``, template cached for it or None)."""
-        if shape is None:
-            shape = encode(message).translate(SHAPE)
-        if b"0x" in shape or b"0X" in shape:
-            shape = encode(message).translate(HEX_SHAPE)
-            return shape, self._hex_cache.get(shape) if self._use_shapes else None
-        return shape, self._shape_cache.get(shape) if self._use_shapes else None
-
-    def _remember(self, shape: bytes, masked: str, cluster: _Cluster) -> None:
-        size = self.config.cache_size
+    def _remember(
+        self, key: tuple[str, ...], cluster: _Cluster, table: dict[bytes, _Cluster] | None, shape: bytes
+    ) -> None:
+        """Cache ``cluster`` for the masked tokens, and for the shape when that decides the template."""
+        size = self._cache_size
         if not size:
             return
         if len(self._cache) >= size:
             self._cache.clear()
-        self._cache[masked] = cluster
-        if self._use_shapes and not has_ascii_digit(masked):
-            table = self._hex_cache if (b"0x" in shape or b"0X" in shape) else self._shape_cache
+        self._cache[key] = cluster
+        if table is not None:
             if len(table) >= size:
                 table.clear()
             table[shape] = cluster
 
-    def _add(self, message: str, shape: bytes | None = None) -> tuple[_Cluster, bool, bool]:
+    def _find(
+        self, message: str, plain: bytes | None, hit: _Cluster | None = None
+    ) -> _Cluster | _Pending:
+        """Count one message; return its template if a cache knows it, else what placing it needs.
+
+        ``plain`` is the message's UTF-8 bytes with digits zeroed (:data:`SHAPE`), if known, and
+        ``hit`` what the shape cache holds for it (when the caller looked it up already).
+        """
         self.lines += 1
-        shape, cached = self._shape_lookup(message, shape)
-        if cached is not None:
-            cached = _resolve(cached)
-            if cached.alive:
-                self._touch(cached)
-                return cached, False, False
-        tokens = self._tokens.mask_tokens(message, shape)
-        masked = " ".join(tokens)
-        cached = self._cache.get(masked)
-        if cached is not None:
-            cached = _resolve(cached)
-            if cached.alive:
-                self._touch(cached)
-                self._remember(shape, masked, cached)
-                return cached, False, False
+        masker = self._tokens
+        table: dict[bytes, _Cluster] | None = None
+        shape = b""
+        cached: _Cluster | None = None
+        if masker.exact_shapes:
+            if plain is None:
+                plain = encode(message).translate(SHAPE)
+                hit = self._shape_cache.get(plain)
+            text = decode(plain)
+            hexed = hex_shape(message, text) if "x" in text or "X" in text else None
+            if hexed is not None:
+                shape, table, shape_text = hexed, self._hex_cache, decode(hexed)
+                hit = table.get(shape)
+            else:
+                shape, table, shape_text = plain, self._shape_cache, text
+            if hit is not None and self._use_shapes:
+                cached = _live(hit)
+                if cached is not None and cached is not hit:  # merged since: follow the survivor
+                    table[shape] = cached
+            if cached is None:
+                tokens, digit_free = masker.mask_line(message, text, shape_text)
+                if not (digit_free and self._use_shapes):
+                    table = None
+        else:
+            tokens = tuple(masker.mask_tokens(message))
+        if cached is None:
+            found = self._cache.get(tokens)
+            cached = _live(found) if found is not None else None
+            if cached is None:
+                return tokens, table, shape
+            if cached is not found:  # merged since: point the entry at the survivor
+                self._remember(tokens, cached, table, shape)
+            elif table is not None:  # a new shape of a known masked text
+                if len(table) >= self._cache_size:
+                    table.clear()
+                table[shape] = cached
+        cached.count += 1
+        cached.last_line = self.lines
+        return cached
+
+    def _add(self, message: str) -> tuple[_Cluster, bool, bool]:
+        """Add one message: (its template, started a new one, refined an existing one)."""
+        found = self._find(message, None)
+        return (found, False, False) if isinstance(found, _Cluster) else self._insert(found)
+
+    def _insert(self, pending: _Pending) -> tuple[_Cluster, bool, bool]:
+        """Place a message no cache knew (see :meth:`_find`) in the tree."""
+        tokens, table, shape = pending
         slots, runs = self._tokens.skeleton(tokens)
         cluster, is_new, changed = self._place(slots, runs)
         self._touch(cluster)
-        self._remember(shape, masked, cluster)
+        self._remember(tokens, cluster, table, shape)
         return cluster, is_new, changed
 
     def _place(self, slots: list[str], runs: list[str | None]) -> tuple[_Cluster, bool, bool]:
         """Find or create the template of a skeleton through the tree."""
         key = self._route(slots, create=True)
-        leaf = self._leaves.setdefault(key, [])
+        leaf = self._leaves.get(key)
+        if leaf is None:
+            leaf = self._leaves[key] = []
         best = self._best(leaf, slots)
         cluster: _Cluster | None = None
         hard: list[int] = []
         if best is not None:
-            hard = _hard_positions(best, slots)
+            hard = hard_positions(best.tokens, best.open, slots)
             cluster = self._merge_siblings(leaf, best, slots, hard) if hard else best
         if cluster is None:
             cluster = _Cluster(self._next_id, slots, runs, key, self.lines)
             self._next_id += 1
             leaf.append(cluster)
             self._clusters[cluster.id] = cluster
+            heapq.heappush(self._lru, (cluster.last_line, cluster.number, cluster.id))
             if len(self._clusters) > self.config.max_templates:
                 self._evict()
+            elif len(self._lru) > 2 * len(self._clusters) + 64:  # drop entries of merged templates
+                self._lru = [(c.last_line, c.number, c.id) for c in self._clusters.values()]
+                heapq.heapify(self._lru)
             return cluster, True, False
         changed = self._refine(cluster, slots, runs)
         if hard:
@@ -441,7 +451,7 @@ class TemplateMiner:
         leaf = self._leaves.setdefault(cluster.key, [])
         best = self._best(leaf, tokens)
         leaf.append(cluster)
-        if best is None or _hard_positions(best, tokens):
+        if best is None or hard_positions(best.tokens, best.open, tokens):
             return cluster
         survivor, other = (best, cluster) if best.number < cluster.number else (cluster, best)
         self._absorb(survivor, other, leaf)
@@ -490,19 +500,19 @@ class TemplateMiner:
     def _touch(self, cluster: _Cluster) -> None:
         cluster.count += 1
         cluster.last_line = self.lines
-        self._clusters.move_to_end(cluster.id)
 
     def _route(self, tokens: list[str], *, create: bool) -> tuple[object, ...]:
         key: tuple[object, ...] = (len(tokens),)
-        for token in tokens[: self.config.prefix_tokens]:
+        children = self._children
+        for token in tokens[: self._prefix_tokens]:
             word = WILDCARD if _is_variable(token) else token
-            seen = self._children.get(key)
+            seen = children.get(key)
             if seen is None:
                 if not create:
                     return (*key, word)
-                seen = self._children[key] = set()
+                seen = children[key] = set()
             if word not in seen:
-                if len(seen) >= self.config.max_children:
+                if len(seen) >= self._max_children:
                     word = WILDCARD
                 elif create:
                     seen.add(word)
@@ -510,10 +520,19 @@ class TemplateMiner:
         return key
 
     def _best(self, leaf: list[_Cluster], tokens: list[str]) -> _Cluster | None:
+        if not leaf:
+            return None
+        size = len(tokens)
+        misses = self._allowed_misses.get(size)
+        if misses is None:  # most positions a template below the threshold can miss
+            misses = size
+            while misses > 0 and (size - misses) / size < self._threshold:
+                misses -= 1
+            self._allowed_misses[size] = misses
         best: _Cluster | None = None
         best_score = (-1.0, -1)
         for cluster in leaf:
-            score = _similarity(cluster, tokens)
+            score = similarity(cluster.tokens, cluster.open, tokens, misses)
             if score is not None and score > best_score:
                 best, best_score = cluster, score
         if best is None or best_score[0] < self._threshold:
@@ -525,7 +544,7 @@ class TemplateMiner:
         changed = False
         template = cluster.tokens
         mine = cluster.runs
-        for i in _hard_positions(cluster, tokens):
+        for i in hard_positions(cluster.tokens, cluster.open, tokens):
             got = tokens[i]
             template[i] = WILDCARD if got == WILDCARD else merge_tokens(template[i], got)
             cluster.open[i] = True
@@ -540,7 +559,18 @@ class TemplateMiner:
         return changed
 
     def _evict(self) -> None:
-        _, victim = self._clusters.popitem(last=False)
+        """Drop the least recently seen template."""
+        heap = self._lru
+        while True:
+            line, number, cid = heapq.heappop(heap)
+            victim = self._clusters.get(cid)
+            if victim is None:  # merged into another template
+                continue
+            if victim.last_line != line:  # seen since: queue it again
+                heapq.heappush(heap, (victim.last_line, number, cid))
+                continue
+            break
+        del self._clusters[cid]
         victim.alive = False
         leaf = self._leaves.get(victim.key)
         if leaf is not None:
@@ -548,18 +578,3 @@ class TemplateMiner:
             if not leaf:
                 del self._leaves[victim.key]
         self.evicted += 1
-
-
-def _similarity(cluster: _Cluster, tokens: list[str]) -> tuple[float, int] | None:
-    """(share of positions the template accepts, constants) or None if merging is forbidden."""
-    same = constants = 0
-    for want, got, is_open in zip(cluster.tokens, tokens, cluster.open, strict=True):
-        if want == got:
-            same += 1
-            if want != WILDCARD:
-                constants += 1
-        elif is_open and _covers(want, got):
-            same += 1
-        elif _ENUM_WORD.fullmatch(want) and _ENUM_WORD.fullmatch(got):
-            return None
-    return (same / len(tokens) if tokens else 1.0, constants)

@@ -70,8 +70,11 @@ class Features(BaseModel):
         return self._combine(self.metric, 0.6 * self.span_drop)
 
     def cause_like(self) -> float:
-        """Anomaly in a direction a fault causes (what makes it a cause for its callers)."""
-        return self._combine(self.metric_up, 0.0)
+        """Anomaly in a direction a fault causes (what makes it a cause for its callers); callers'
+        error lines that name it with a fault word count too: a TLS or connection failure stops
+        requests before its own telemetry sees them."""
+        blamed_by_name = 0.9 * max(self.caller_hints.values(), default=0.0)
+        return 1.0 - (1.0 - self._combine(self.metric_up, 0.0)) * (1.0 - blamed_by_name)
 
     def breadth(self) -> float:
         """How many independent evidence families agree (0..1): corroboration, not loudness."""

@@ -197,7 +197,8 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
             v = od * _onset_factor(f.onset, d_onset) * (0.85 ** (hops - 1)) * _explainable(f, feats[d], od, path_err)
             if judge_impact:
                 v *= 0.3 + 0.7 * min(1.0, 2.0 * _path_blame(n, d, graph, blame))
-            v *= 1.0 - 0.6 * f.origin  # errors that originate in n are its own
+            # errors that originate in n are its own, unless its error lines say they are calls to d failing
+            v *= 1.0 - 0.6 * f.origin * (1.0 - min(1.0, path_err or 0.0))
             if v > 0.25:
                 contra.extend(k for k in feats[d].keys[:1] if k not in contra)
             victim = max(victim, v)

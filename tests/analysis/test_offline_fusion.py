@@ -228,3 +228,66 @@ def test_an_error_alert_discounts_a_cause_that_makes_nothing_fail() -> None:
     assert {c.service: c.score for c in rank(blind)}["db"] == {
         c.service: c.score for c in rank(blind.model_copy(update={"symptom_kind": None}))
     }["db"]
+
+
+def test_a_dependency_its_callers_blame_by_name_wins_over_their_own_failures() -> None:
+    from day2ai.analysis.logs import LogServiceProfile, TemplateChange
+    from day2ai.analysis.traces import TraceAnalysis, TraceServiceProfile
+
+    x509 = TemplateChange(
+        service="api",
+        template_id="T1",
+        template='Post "<*>": tls: failed to verify certificate: x509: certificate has expired',
+        example='Post "https://db:5000/": tls: failed to verify certificate: x509: certificate has expired',
+        level="ERROR",
+        baseline_count=0,
+        incident_count=400,
+        baseline_rate=0.0,
+        incident_rate=40.0,
+        is_new=True,
+        is_error=True,
+        score=300.0,
+        first_seen=640.0,
+        hints=[Fault.CERTIFICATE_EXPIRY],
+        mentions=["db"],
+        hosts=[],
+    )
+    prof = LogServiceProfile(
+        service="api",
+        score=300.0,
+        error_ratio_baseline=0.0,
+        error_ratio_incident=0.3,
+        onset=640.0,
+        templates=[x509],
+        hints={Fault.CERTIFICATE_EXPIRY: 300.0},
+        mentions={"db": 300.0},
+    )
+    api_spans = TraceServiceProfile(
+        service="api",
+        baseline_spans=500,
+        incident_spans=500,
+        latency_z=0.0,
+        self_time_z=0.0,
+        baseline_self_ms=5.0,
+        incident_self_ms=5.0,
+        baseline_error_rate=0.0,
+        incident_error_rate=0.3,
+        origin_errors=150,  # the failing TLS calls end in api's own spans
+        origin_share=1.0,
+        origin_excess=15.0,
+        onset=640.0,
+    )
+    sig = Signals(
+        periods=P,
+        graph=_chain(),
+        metrics=service_profiles(
+            [_a("api", "request_error_ratio", 40.0, 640.0), _a("db", "request_rate", 20.0, 640.0, direction=-1)]
+        ),
+        logs=LogAnalysis(profiles={"api": prof}, lines=5000, templates=20),
+        traces=TraceAnalysis(spans=1000, edges=[], profiles={"api": api_spans}, has_status=True, has_baseline=True),
+        symptom="web",
+    )
+    cands = rank(sig)
+    assert cands[0].service == "db" and cands[0].fault is Fault.CERTIFICATE_EXPIRY
+    api = next(c for c in cands if c.service == "api")
+    assert api.victim > 0.5

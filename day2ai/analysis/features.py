@@ -10,7 +10,7 @@ import math
 
 from pydantic import BaseModel, Field
 
-from day2ai.analysis.changes import ScoredChange
+from day2ai.analysis.changes import ScoredChange, time_proximity
 from day2ai.analysis.graph import CallGraph
 from day2ai.analysis.logs import LogAnalysis, log_strength
 from day2ai.analysis.metrics import MetricKind, ServiceMetricProfile, strength
@@ -145,12 +145,26 @@ def build_features(sig: Signals) -> dict[str, Features]:
         _trace_features(sig.traces, feats)
     for ch in sig.changes:
         f = feats[ch.service]
+        ch = _near_own_onset(ch, f.onset)
         if f.change is None or ch.proximity > f.change.proximity:
             f.change = ch
     for f in feats.values():
         if f.change is not None and f.change.proximity >= 0.2:
             f.keys.append(f"change:{f.service}:{f.change.timestamp:.0f}")
     return feats
+
+
+def _near_own_onset(ch: ScoredChange, onset: float | None) -> ScoredChange:
+    """Score a change against the onset of the component it touched, when that is closer: a change
+    matters relative to when *that* component went bad, which may lag the incident's first anomaly."""
+    if onset is None:
+        return ch
+    own = time_proximity(ch.timestamp, onset)
+    if own <= ch.proximity:
+        return ch
+    return ch.model_copy(
+        update={"proximity": round(own, 4), "minutes_before_onset": round((onset - ch.timestamp) / 60.0, 1)}
+    )
 
 
 def _log_features(logs: LogAnalysis, feats: dict[str, Features]) -> None:

@@ -1,3 +1,5 @@
+import pytest
+
 from day2ai.analysis.changes import score_changes
 from day2ai.analysis.dossier import render_dossier
 from day2ai.analysis.fusion import Features, Signals, fault_scores, rank, type_fault
@@ -291,3 +293,14 @@ def test_a_dependency_its_callers_blame_by_name_wins_over_their_own_failures() -
     assert cands[0].service == "db" and cands[0].fault is Fault.CERTIFICATE_EXPIRY
     api = next(c for c in cands if c.service == "api")
     assert api.victim > 0.5
+
+
+def test_a_change_is_scored_against_the_onset_of_the_component_it_touched() -> None:
+    from day2ai.analysis.fusion import build_features
+
+    anomalies = [_a("api", "request_error_ratio", 30.0, 610.0), _a("db", "request_error_ratio", 30.0, 1100.0)]
+    changes = score_changes([Change(timestamp=1050.0, service="db", kind=ChangeKind.DEPLOY, summary="v2")], 600.0)
+    assert changes[0].proximity < 0.5  # 7.5 minutes after the incident's first anomaly
+    feats = build_features(Signals(periods=P, metrics=service_profiles(anomalies), changes=changes))
+    db = feats["db"].change
+    assert db is not None and db.proximity > 0.9 and db.minutes_before_onset == pytest.approx(0.8, abs=0.1)

@@ -60,6 +60,7 @@ class Features(BaseModel):
     edge_in: float = 0.0  # latency/error change of calls into it (for telemetry-less components)
     edge_err_in: float = 0.0  # error-rate change of calls into it
     edge_lat_in: float = 0.0  # latency change of calls into it
+    gap_in: float = 0.0  # time lost around calls into it that its own spans do not see (network path)
     change: ScoredChange | None = None
     own_telemetry: bool = False
     onset: float | None = None
@@ -81,7 +82,10 @@ class Features(BaseModel):
         if not self.own_telemetry:  # only seen through its callers: judge on what can be seen
             return (max(self.self_time, self.origin, self.edge_in) + self.blamed()) / 2.0
         return (
-            max(self.metric_up, 0.7 * self.metric) + 0.9 * self.logs + max(self.self_time, self.origin) + self.blamed()
+            max(self.metric_up, 0.7 * self.metric)
+            + 0.9 * self.logs
+            + max(self.self_time, self.origin, self.gap_in)
+            + self.blamed()
         ) / 4.0
 
     def blamed(self) -> float:
@@ -217,18 +221,45 @@ def _trace_features(traces: TraceAnalysis, feats: dict[str, Features]) -> None:
             f.onset = p.onset
         if f.self_time > 0.3 or f.origin > 0.2 or f.latency > 0.5 or f.span_drop > 0:
             f.keys.append(f"trace:{svc}")
+    gaps = call_gaps(traces)
     for e in traces.edges:
         g = feats.get(e.callee)
         if g is None:
             continue
         err = min(1.0, 2.0 * max(0.0, e.incident_error_rate - e.baseline_error_rate))
-        lat = strength(e.latency_z)
+        gap = gaps.get((e.caller, e.callee), 0.0)
+        g.gap_in = max(g.gap_in, gap)
+        lat = max(strength(e.latency_z), gap)
         value = max(lat, err)
         g.edge_in = max(g.edge_in, value)
         g.edge_err_in = max(g.edge_err_in, err)
         g.edge_lat_in = max(g.edge_lat_in, lat)
         if value > 0.3:
             g.keys.append(f"edge:{e.caller}->{e.callee}")
+
+
+def call_gaps(traces: TraceAnalysis) -> dict[tuple[str, str], float]:
+    """(caller, callee) -> time lost around the calls (0..1): the caller's own time grew in the spans
+    that call this callee more than in its other calls, and the callee's spans do not show it (the
+    network path, the client side). Seen from one caller with no other calls it counts half."""
+    by_caller: dict[str, list[tuple[str, float]]] = {}
+    for e in traces.edges:
+        if not e.peer_only:
+            by_caller.setdefault(e.caller, []).append((e.callee, strength(e.gap_z)))
+    callers_of: dict[str, int] = {}
+    for edges in by_caller.values():
+        for callee, gap in edges:
+            callers_of[callee] = callers_of.get(callee, 0) + (gap > 0.5)
+    out: dict[tuple[str, str], float] = {}
+    for caller, edges in by_caller.items():
+        for callee, gap in edges:
+            others = sorted(g for c, g in edges if c != callee)
+            if others:
+                gap *= 1.0 - others[len(others) // 2]  # the caller is slow on all its calls: its own time
+            elif callers_of.get(callee, 0) < 2:
+                gap *= 0.5
+            out[(caller, callee)] = gap
+    return out
 
 
 def traces_ratio(traces: TraceAnalysis) -> float:

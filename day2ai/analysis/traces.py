@@ -92,6 +92,8 @@ class EdgeStats(BaseModel):
     incident_ms: float
     latency_z: float
     peer_only: bool  # the callee has no spans of its own
+    gap_z: float = 0.0  # shift of the caller's own time in the spans that make these calls: time lost
+    # around the call (the network, the client library) that the callee's spans do not see
 
     def describe(self) -> str:
         return (
@@ -259,7 +261,10 @@ class TraceAccumulator:
                     names.append(target)
             peer_callee[i] = idx
         minutes_b = max(periods.baseline_seconds, 1.0) / 60.0
-        edges = self._edges(names, svc, parent_svc, cross, peer_callee, dur, err, in_base, in_inc, set(virtual))
+        caller_self = np.where(has_parent, self_ms[np.maximum(parent, 0)], 0.0)
+        edges = self._edges(
+            names, svc, parent_svc, cross, peer_callee, dur, err, in_base, in_inc, set(virtual), caller_self
+        )
         # error origins: failing spans without failing children; a failing peer call blames the peer
         origin = err & ~child_err
         # a failing call with no callee span at all to a service that has spans: the callee was
@@ -325,6 +330,7 @@ class TraceAccumulator:
         in_base: np.ndarray,
         in_inc: np.ndarray,
         virtual: set[str],
+        caller_self: np.ndarray,
     ) -> list[EdgeStats]:
         caller = np.concatenate([parent_svc[cross], svc[peer_callee >= 0]])
         callee = np.concatenate([svc[cross], peer_callee[peer_callee >= 0]])
@@ -332,6 +338,7 @@ class TraceAccumulator:
         e_err = np.concatenate([err[cross], err[peer_callee >= 0]])
         e_base = np.concatenate([in_base[cross], in_base[peer_callee >= 0]])
         e_inc = np.concatenate([in_inc[cross], in_inc[peer_callee >= 0]])
+        e_gap = np.concatenate([caller_self[cross], np.full(int((peer_callee >= 0).sum()), np.nan)])
         if len(caller) == 0:
             return []
         width = len(names) + 1
@@ -341,6 +348,8 @@ class TraceAccumulator:
             m = code == c
             a, b = divmod(int(c), width)
             bd, idur = e_dur[m & e_base], e_dur[m & e_inc]
+            bg, ig = e_gap[m & e_base], e_gap[m & e_inc]
+            bg, ig = bg[np.isfinite(bg)], ig[np.isfinite(ig)]
             out.append(
                 EdgeStats(
                     caller=names[a],
@@ -353,6 +362,7 @@ class TraceAccumulator:
                     incident_ms=float(np.median(idur)) if len(idur) else 0.0,
                     latency_z=_shift_z(bd, idur),
                     peer_only=names[b] in virtual,
+                    gap_z=_shift_z(bg, ig),
                 )
             )
         return out

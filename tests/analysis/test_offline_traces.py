@@ -71,3 +71,54 @@ def test_unknown_parents_are_roots() -> None:
     acc.add("t", "x", "missing-parent", "api", "GET", 700.0, 10.0, "ok", {})
     ta = acc.analyze(P)
     assert ta.edges == [] and ta.profiles["api"].incident_spans == 1
+
+
+def test_time_lost_around_calls_points_at_the_path_to_one_callee() -> None:
+    from day2ai.analysis.features import call_gaps
+    from day2ai.analysis.traces import EdgeStats, TraceAnalysis
+
+    def edge(caller: str, callee: str, gap_z: float) -> EdgeStats:
+        return EdgeStats(
+            caller=caller,
+            callee=callee,
+            baseline_calls=100,
+            incident_calls=100,
+            baseline_error_rate=0.0,
+            incident_error_rate=0.0,
+            baseline_ms=5.0,
+            incident_ms=5.0,
+            latency_z=0.0,
+            peer_only=False,
+            gap_z=gap_z,
+        )
+
+    edges = [
+        edge("ads", "users", 80.0),
+        edge("ads", "orders", 0.5),
+        edge("inventory", "users", 60.0),
+        edge("cpu-bound", "a", 50.0),  # slow on every call: its own time, not the path
+        edge("cpu-bound", "b", 50.0),
+        edge("lonely", "c", 80.0),  # one caller, no other calls: cannot tell, counts half
+    ]
+    gaps = call_gaps(TraceAnalysis(spans=1, edges=edges, profiles={}, has_status=True, has_baseline=True))
+    assert gaps[("ads", "users")] > 0.9 and gaps[("inventory", "users")] > 0.9
+    assert gaps[("ads", "orders")] < 0.1
+    assert gaps[("cpu-bound", "a")] < 0.05 and gaps[("cpu-bound", "b")] < 0.05
+    assert 0.4 < gaps[("lonely", "c")] <= 0.5
+
+
+def test_edges_carry_the_callers_time_around_the_call() -> None:
+    from day2ai.analysis.periods import Periods
+    from day2ai.analysis.traces import TraceAccumulator
+
+    acc = TraceAccumulator()
+    for i in range(200):
+        t = float(i)
+        wire = 300.0 if t >= 100 else 1.0  # the network adds 300 ms around each call after t=100
+        acc.add(f"t{i}", "p", None, "api", "GET /", t, 20.0 + wire, "ok", {})
+        acc.add(f"t{i}", "c", "p", "users", "GET /user", t, 10.0, "ok", {})
+    ta = acc.analyze(Periods(baseline_start=0, baseline_end=100, incident_start=100, incident_end=200, onset=100))
+    (e,) = ta.edges
+    assert (e.caller, e.callee) == ("api", "users")
+    assert abs(e.latency_z) < 1.0  # the callee's own spans did not get slower
+    assert e.gap_z > 10.0

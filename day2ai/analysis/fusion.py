@@ -181,6 +181,7 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
     blame = edge_blame(sig) if judge_impact else {}
     err_blame = error_blame(sig) if judge_impact else {}
     near_symptom = _symptom_related(sig.symptom, graph)
+    loud_weight = 0.1 if (judge_impact or graph.edges) else 1.0
     cands: list[Candidate] = []
     for n, f in feats.items():
         o = own[n]
@@ -223,13 +224,16 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
         impact = 1.0
         if judge_impact and graph.callers(n) and not load:
             impact = 0.5 + 0.5 * min(1.0, 2.0 * f.blamed())
-        loud = min(1.0, math.log10(1.0 + f.metric_z) / 3.0)  # magnitude: only breaks near-ties
+        loud = min(1.0, math.log10(1.0 + f.metric_z) / 3.0) if loud_weight < 1.0 else min(1.0, f.metric_z / 200.0)
+        # magnitude: breaks near-ties, unless it is
+        # all there is (metrics only: no call graph, no spans, no logs), where the size of the change
+        # is the best-known single signal (robust-z ranking, as in BARO)
         score = (
             (0.4 * o + 0.6 * f.breadth())
             * impact
             * (1.0 - 0.65 * victim)
             * (1.0 + 0.35 * explains + 0.15 * early + 0.15 * chg)
-            * (1.0 + 0.1 * loud)
+            * (1.0 + loud_weight * loud)
         )
         fault, fs = type_fault(f)
         reasons = []

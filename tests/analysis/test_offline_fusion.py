@@ -304,3 +304,12 @@ def test_a_change_is_scored_against_the_onset_of_the_component_it_touched() -> N
     feats = build_features(Signals(periods=P, metrics=service_profiles(anomalies), changes=changes))
     db = feats["db"].change
     assert db is not None and db.proximity > 0.9 and db.minutes_before_onset == pytest.approx(0.8, abs=0.1)
+
+
+def test_with_metrics_only_the_size_of_the_change_counts_more_than_a_slightly_earlier_onset() -> None:
+    anomalies = [_a("a", "request_error_ratio", 40.0, 630.0), _a("b", "cpu_usage_ratio", 180.0, 700.0)]
+    metrics_only = Signals(periods=P, metrics=service_profiles(anomalies))
+    assert rank(metrics_only)[0].service == "b"
+    g = CallGraph()
+    g.add_all([("x", "a"), ("x", "b")], "topology")  # with a call graph, magnitude only breaks ties
+    assert rank(metrics_only.model_copy(update={"graph": g}))[0].service == "a"

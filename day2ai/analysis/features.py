@@ -140,7 +140,7 @@ def build_features(sig: Signals) -> dict[str, Features]:
         for kind, a in prof.by_kind.items():
             f.metric_kinds[kind] = math.copysign(strength(a.score), a.direction or 1)
             f.missing = max(f.missing, a.missing)
-            if a.score >= 4.0:
+            if a.score >= 4.0 and a.bad_direction:  # a falling memory curve supports no fault
                 f.keys.append(f"metric:{svc}:{kind.value}")
         f.onset = prof.onset
     if sig.logs:

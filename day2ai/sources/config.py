@@ -77,7 +77,8 @@ class ElasticsearchConfig(HttpSettings):
 
 class JaegerConfig(HttpSettings):
     type: Literal["jaeger"]
-    traces_per_service: int = Field(default=200, gt=0)
+    traces_per_service: int = Field(default=600, gt=0)
+    windows: int = Field(default=12, gt=0, description="time slices the range is sampled in (Jaeger has no paging)")
 
 
 class TempoConfig(HttpSettings):
@@ -225,7 +226,7 @@ def _build(cfg: BackendConfig, transport: httpx.AsyncBaseTransport | None, base_
     if isinstance(cfg, ElasticsearchConfig):
         return ElasticsearchSource(client, index=cfg.index, fields=cfg.fields, page_size=cfg.page_size)
     if isinstance(cfg, JaegerConfig):
-        return JaegerSource(client, traces_per_service=cfg.traces_per_service)
+        return JaegerSource(client, traces_per_service=cfg.traces_per_service, windows=cfg.windows)
     if isinstance(cfg, TempoConfig):
         return TempoSource(client, search_limit=cfg.search_limit)
     if isinstance(cfg, KubernetesConfig):

@@ -1,12 +1,17 @@
 """Traces from the Jaeger query service HTTP API (``/api/services``, ``/api/traces``).
 
 Jaeger returns whole traces for a service and a time range (``start``/``end`` in microseconds,
-``limit`` = number of traces). Spans of several services' searches are de-duplicated by
-(trace id, span id). A span is an error when tagged ``error=true`` or ``otel.status_code=ERROR``.
+``limit`` = number of traces, newest first) and has no paging. So that a baseline hour is not
+crowded out by the newest traces, each service's range is split into ``windows`` equal slices
+queried separately (concurrently), each for up to ``traces_per_service / windows`` traces: a
+sample spread over the whole range, not every trace. Spans of several searches are de-duplicated
+by (trace id, span id). A span is an error when tagged ``error=true`` or ``otel.status_code=ERROR``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -59,9 +64,17 @@ class JaegerSource:
 
     name = "jaeger"
 
-    def __init__(self, client: HttpClient, *, traces_per_service: int = 200, default_range: float = 3600.0):
+    def __init__(
+        self,
+        client: HttpClient,
+        *,
+        traces_per_service: int = 600,
+        windows: int = 12,
+        default_range: float = 3600.0,
+    ):
         self.client = client
         self.traces_per_service = traces_per_service
+        self.windows = max(1, windows)
         self.default_range = default_range
 
     async def _data(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -93,6 +106,20 @@ class JaegerSource:
         expect(self.client, isinstance(data, list), "/api/traces", "data is not a list")
         return [t for t in data if isinstance(t, dict)]
 
+    async def _sampled(self, service: str, start: float, end: float, query: SpanQuery) -> list[dict[str, Any]]:
+        """The service's traces from ``windows`` equal slices of the range, oldest slice first."""
+        step = (end - start) / self.windows
+        per_window = max(1, math.ceil(self.traces_per_service / self.windows))
+        slices = [(start + i * step, start + (i + 1) * step) for i in range(self.windows)]
+        found = await asyncio.gather(
+            *(
+                self.traces(service, a, b, limit=per_window, errors_only=query.errors_only,
+                            min_duration_ms=query.min_duration_ms)
+                for a, b in slices
+            )
+        )
+        return [t for batch in found for t in batch]
+
     async def spans(self, query: SpanQuery) -> AsyncIterator[Span]:
         end = query.end if query.end is not None else time.time()
         start = query.start if query.start is not None else end - self.default_range
@@ -100,9 +127,7 @@ class JaegerSource:
         seen: set[tuple[str, str]] = set()
         n = 0
         for service in services:
-            traces = await self.traces(service, start, end, limit=self.traces_per_service,
-                                       errors_only=query.errors_only, min_duration_ms=query.min_duration_ms)
-            for trace in traces:
+            for trace in await self._sampled(service, start, end, query):
                 for span in parse_jaeger_trace(trace):
                     key = (span.trace_id, span.span_id)
                     if key in seen or not span_matches(span, query):

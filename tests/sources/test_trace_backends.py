@@ -269,3 +269,15 @@ async def test_otlp_files_as_traces_and_logs(tmp_path: Path) -> None:
     (tmp_path / "bad.jsonl").write_text('{"resourceSpans": []}\n{"broken\n')
     with pytest.raises(SourceError, match=r"bad\.jsonl:2"):
         [s async for s in src.spans(SpanQuery())]
+
+
+async def test_jaeger_samples_the_whole_range_not_only_the_newest_traces(scenario: Scenario) -> None:
+    traces = scenario.traces()
+    budget = 24
+    jaeger = JaegerSource(http(mocks.jaeger(traces), "jaeger"), traces_per_service=budget, windows=4)
+    got = [s async for s in jaeger.spans(SpanQuery(start=scenario.t0, end=scenario.end, services=("frontend",)))]
+    span = scenario.end - scenario.t0
+    quarters = {min(3, int((s.start - scenario.t0) / span * 4)) for s in got}
+    assert quarters == {0, 1, 2, 3}  # the oldest slice (the baseline) is sampled too
+    assert len({s.trace_id for s in got}) <= budget
+    assert len({(s.trace_id, s.span_id) for s in got}) == len(got)

@@ -222,6 +222,9 @@ def _trace_features(traces: TraceAnalysis, feats: dict[str, Features]) -> None:
         if f.self_time > 0.3 or f.origin > 0.2 or f.latency > 0.5 or f.span_drop > 0:
             f.keys.append(f"trace:{svc}")
     gaps = call_gaps(traces)
+    for (caller, _callee), gap in gaps.items():
+        if caller in feats and gap > 0.0:
+            feats[caller].self_time *= 1.0 - gap  # time lost around its calls to one callee is not its own work
     for e in traces.edges:
         g = feats.get(e.callee)
         if g is None:

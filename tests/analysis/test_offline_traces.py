@@ -122,3 +122,53 @@ def test_edges_carry_the_callers_time_around_the_call() -> None:
     assert (e.caller, e.callee) == ("api", "users")
     assert abs(e.latency_z) < 1.0  # the callee's own spans did not get slower
     assert e.gap_z > 10.0
+
+
+def test_a_callers_time_lost_around_one_callee_is_not_its_own_work() -> None:
+    from day2ai.analysis.features import Signals, build_features
+    from day2ai.analysis.periods import Periods
+    from day2ai.analysis.traces import EdgeStats, TraceAnalysis, TraceServiceProfile
+
+    def edge(callee: str, gap_z: float) -> EdgeStats:
+        return EdgeStats(
+            caller="ads",
+            callee=callee,
+            baseline_calls=100,
+            incident_calls=100,
+            baseline_error_rate=0.0,
+            incident_error_rate=0.0,
+            baseline_ms=5.0,
+            incident_ms=5.0,
+            latency_z=0.0,
+            peer_only=False,
+            gap_z=gap_z,
+        )
+
+    def profile(name: str, self_z: float) -> TraceServiceProfile:
+        return TraceServiceProfile(
+            service=name,
+            baseline_spans=100,
+            incident_spans=100,
+            latency_z=self_z,
+            self_time_z=self_z,
+            baseline_self_ms=5.0,
+            incident_self_ms=5.0 + self_z,
+            baseline_error_rate=0.0,
+            incident_error_rate=0.0,
+            origin_errors=0,
+            origin_share=0.0,
+            origin_excess=0.0,
+            onset=None,
+        )
+
+    traces = TraceAnalysis(
+        spans=400,
+        edges=[edge("users", 200.0), edge("orders", 0.0)],
+        profiles={"ads": profile("ads", 200.0), "users": profile("users", 0.0), "orders": profile("orders", 0.0)},
+        has_status=True,
+        has_baseline=True,
+    )
+    p = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
+    feats = build_features(Signals(periods=p, traces=traces))
+    assert feats["users"].gap_in > 0.9 and feats["orders"].gap_in < 0.1
+    assert feats["ads"].self_time < 0.1  # its extra self time is the time around its calls to users

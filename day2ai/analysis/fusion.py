@@ -55,7 +55,9 @@ class Candidate(BaseModel):
 # ------------------------------------------------------------------ ranking
 
 
-def _onset_factor(victim_onset: float | None, cause_onset: float | None) -> float:
+def _onset_factor(victim_onset: float | None, cause_onset: float | None, gap: float = 0.0) -> float:
+    if cause_onset is None and gap > 0.5:
+        return gap  # time lost around calls to it: it hurts its callers exactly when they suffer
     if victim_onset is None or cause_onset is None:
         return 0.6
     if cause_onset <= victim_onset + 30.0:
@@ -195,7 +197,12 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
                 continue
             d_onset = feats[d].onset if feats[d].own_telemetry else None  # caller-side onsets lag
             path_err = _path_blame(n, d, graph, err_blame) if judge_impact else None
-            v = od * _onset_factor(f.onset, d_onset) * (0.85 ** (hops - 1)) * _explainable(f, feats[d], od, path_err)
+            v = (
+                od
+                * _onset_factor(f.onset, d_onset, feats[d].gap_in)
+                * (0.85 ** (hops - 1))
+                * _explainable(f, feats[d], od, path_err)
+            )
             if judge_impact:
                 v *= 0.3 + 0.7 * min(1.0, 2.0 * _path_blame(n, d, graph, blame))
             # errors that originate in n are its own, unless its error lines say they are calls to d failing

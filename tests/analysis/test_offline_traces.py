@@ -172,3 +172,69 @@ def test_a_callers_time_lost_around_one_callee_is_not_its_own_work() -> None:
     feats = build_features(Signals(periods=p, traces=traces))
     assert feats["users"].gap_in > 0.9 and feats["orders"].gap_in < 0.1
     assert feats["ads"].self_time < 0.1  # its extra self time is the time around its calls to users
+
+
+def test_network_delay_on_the_path_to_a_quiet_callee_ranks_the_callee_first() -> None:
+    from day2ai.analysis.fusion import Signals, rank
+    from day2ai.analysis.graph import CallGraph
+    from day2ai.analysis.metrics import SeriesAnomaly, classify_metric, service_profiles
+    from day2ai.analysis.periods import Periods
+    from day2ai.analysis.traces import EdgeStats, TraceAnalysis
+    from day2ai.models import Fault
+
+    def edge(caller: str, callee: str, gap_z: float) -> EdgeStats:
+        return EdgeStats(
+            caller=caller,
+            callee=callee,
+            baseline_calls=100,
+            incident_calls=100,
+            baseline_error_rate=0.0,
+            incident_error_rate=0.0,
+            baseline_ms=5.0,
+            incident_ms=5.0,
+            latency_z=0.0,
+            peer_only=False,
+            gap_z=gap_z,
+        )
+
+    def anomaly(svc: str, name: str, z: float) -> SeriesAnomaly:
+        return SeriesAnomaly(
+            service=svc,
+            name=name,
+            kind=classify_metric(name),
+            score=z,
+            direction=1,
+            onset=630.0,
+            baseline_value=1.0,
+            incident_value=3.0,
+            peak_value=4.0,
+        )
+
+    g = CallGraph()
+    g.add_all([("web", "ads"), ("web", "inventory"), ("ads", "users"), ("inventory", "users")], "traces")
+    metrics = service_profiles(
+        [
+            anomaly("ads", "request_latency_p99_seconds", 60.0),
+            anomaly("inventory", "request_latency_p99_seconds", 50.0),
+            anomaly("web", "request_latency_p99_seconds", 40.0),
+            anomaly("users", "cpu_usage_ratio", 1.5),
+        ]
+    )
+    traces = TraceAnalysis(
+        spans=1000,
+        edges=[edge("ads", "users", 300.0), edge("inventory", "users", 250.0), edge("web", "ads", 0.0)],
+        profiles={},
+        has_status=True,
+        has_baseline=True,
+    )
+    p = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
+    cands = rank(Signals(periods=p, graph=g, metrics=metrics, traces=traces, symptom="web"))
+    assert cands[0].service == "users" and cands[0].fault is Fault.NETWORK_DELAY
+
+
+def test_a_quiet_callee_with_time_lost_around_calls_to_it_is_not_treated_as_undated() -> None:
+    from day2ai.analysis.fusion import _onset_factor
+
+    assert _onset_factor(630.0, None) == 0.6  # no onset: partly trusted
+    assert _onset_factor(630.0, None, gap=0.95) == 0.95  # its callers lose time around calls to it, now
+    assert _onset_factor(630.0, 900.0, gap=0.95) == 0.25  # a dated, later onset still says victim-less

@@ -76,6 +76,7 @@ def _derive(source: Path, target: Path, reduce_range: bool) -> None:
 
     folded = target.with_name(target.name + ".fp32")
     root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level  # the tool calls logging.basicConfig: undo it
     root.addFilter(_from_quantization_tool)
     try:
         opts = ort.SessionOptions()
@@ -91,6 +92,9 @@ def _derive(source: Path, target: Path, reduce_range: bool) -> None:
         )
     finally:
         root.removeFilter(_from_quantization_tool)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
         folded.unlink(missing_ok=True)
 
 

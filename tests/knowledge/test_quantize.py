@@ -158,3 +158,14 @@ def test_a_damaged_cached_copy_is_derived_again(files: tuple[Path, Path], tmp_pa
     vectors = OnnxMiniLMEmbedder(*files, quantize=True, cache_dir=tmp_path).embed(TEXTS)
     assert vectors.shape == (5, 384)
     assert target.stat().st_size > 1_000_000
+
+
+def test_deriving_leaves_the_applications_logging_alone(files: tuple[Path, Path], tmp_path: Path) -> None:
+    import logging
+
+    if not quantize.can_derive():
+        pytest.skip("the onnx package is not installed")
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    OnnxMiniLMEmbedder(*files, quantize=True, cache_dir=tmp_path).embed(["load"])
+    assert (list(root.handlers), root.level) == before  # no basicConfig left behind by the tool

@@ -1,7 +1,25 @@
 from day2ai.analysis.periods import Periods
-from day2ai.analysis.traces import TraceAccumulator, span_error, span_peer
+from day2ai.analysis.traces import EdgeStats, TraceAccumulator, span_error, span_peer
 
 P = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
+
+
+def edge(caller: str, callee: str, gap_z: float) -> EdgeStats:
+    """A call edge whose callee-side latency and errors did not change; ``gap_z`` is the caller's
+    own-time shift around the calls."""
+    return EdgeStats(
+        caller=caller,
+        callee=callee,
+        baseline_calls=100,
+        incident_calls=100,
+        baseline_error_rate=0.0,
+        incident_error_rate=0.0,
+        baseline_ms=5.0,
+        incident_ms=5.0,
+        latency_z=0.0,
+        peer_only=False,
+        gap_z=gap_z,
+    )
 
 
 def _feed(acc: TraceAccumulator, *, status: bool = True) -> None:
@@ -75,22 +93,7 @@ def test_unknown_parents_are_roots() -> None:
 
 def test_time_lost_around_calls_points_at_the_path_to_one_callee() -> None:
     from day2ai.analysis.features import call_gaps
-    from day2ai.analysis.traces import EdgeStats, TraceAnalysis
-
-    def edge(caller: str, callee: str, gap_z: float) -> EdgeStats:
-        return EdgeStats(
-            caller=caller,
-            callee=callee,
-            baseline_calls=100,
-            incident_calls=100,
-            baseline_error_rate=0.0,
-            incident_error_rate=0.0,
-            baseline_ms=5.0,
-            incident_ms=5.0,
-            latency_z=0.0,
-            peer_only=False,
-            gap_z=gap_z,
-        )
+    from day2ai.analysis.traces import TraceAnalysis
 
     edges = [
         edge("ads", "users", 80.0),
@@ -127,22 +130,7 @@ def test_edges_carry_the_callers_time_around_the_call() -> None:
 def test_a_callers_time_lost_around_one_callee_is_not_its_own_work() -> None:
     from day2ai.analysis.features import Signals, build_features
     from day2ai.analysis.periods import Periods
-    from day2ai.analysis.traces import EdgeStats, TraceAnalysis, TraceServiceProfile
-
-    def edge(callee: str, gap_z: float) -> EdgeStats:
-        return EdgeStats(
-            caller="ads",
-            callee=callee,
-            baseline_calls=100,
-            incident_calls=100,
-            baseline_error_rate=0.0,
-            incident_error_rate=0.0,
-            baseline_ms=5.0,
-            incident_ms=5.0,
-            latency_z=0.0,
-            peer_only=False,
-            gap_z=gap_z,
-        )
+    from day2ai.analysis.traces import TraceAnalysis, TraceServiceProfile
 
     def profile(name: str, self_z: float) -> TraceServiceProfile:
         return TraceServiceProfile(
@@ -163,7 +151,7 @@ def test_a_callers_time_lost_around_one_callee_is_not_its_own_work() -> None:
 
     traces = TraceAnalysis(
         spans=400,
-        edges=[edge("users", 200.0), edge("orders", 0.0)],
+        edges=[edge("ads", "users", 200.0), edge("ads", "orders", 0.0)],
         profiles={"ads": profile("ads", 200.0), "users": profile("users", 0.0), "orders": profile("orders", 0.0)},
         has_status=True,
         has_baseline=True,
@@ -179,23 +167,8 @@ def test_network_delay_on_the_path_to_a_quiet_callee_ranks_the_callee_first() ->
     from day2ai.analysis.graph import CallGraph
     from day2ai.analysis.metrics import SeriesAnomaly, classify_metric, service_profiles
     from day2ai.analysis.periods import Periods
-    from day2ai.analysis.traces import EdgeStats, TraceAnalysis
+    from day2ai.analysis.traces import TraceAnalysis
     from day2ai.models import Fault
-
-    def edge(caller: str, callee: str, gap_z: float) -> EdgeStats:
-        return EdgeStats(
-            caller=caller,
-            callee=callee,
-            baseline_calls=100,
-            incident_calls=100,
-            baseline_error_rate=0.0,
-            incident_error_rate=0.0,
-            baseline_ms=5.0,
-            incident_ms=5.0,
-            latency_z=0.0,
-            peer_only=False,
-            gap_z=gap_z,
-        )
 
     def anomaly(svc: str, name: str, z: float) -> SeriesAnomaly:
         return SeriesAnomaly(

@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,8 +51,8 @@ class TemplateCount(BaseModel):
     count: int
 
 
-class NewTemplate(BaseModel):
-    """A template seen in the incident period but never in the baseline."""
+class _ObservedTemplate(BaseModel):
+    """A template as seen in a set of records: how often, where, when first, one example."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -60,7 +61,12 @@ class NewTemplate(BaseModel):
     count: int
     services: list[str]
     first_seen: datetime
+    last_seen: datetime
     example: str
+
+
+class NewTemplate(_ObservedTemplate):
+    """A template seen in the incident period but never in the baseline."""
 
 
 class RateChange(BaseModel):
@@ -76,18 +82,8 @@ class RateChange(BaseModel):
     score: float = Field(description="|log2(ratio)| weighted by volume; higher = changed more.")
 
 
-class ErrorTemplate(BaseModel):
+class ErrorTemplate(_ObservedTemplate):
     """An error or exception template with one example record."""
-
-    model_config = ConfigDict(frozen=True)
-
-    template_id: str
-    template: str
-    count: int
-    services: list[str]
-    first_seen: datetime
-    last_seen: datetime
-    example: str
 
 
 def join_multiline(lines: Iterable[str]) -> Iterator[str]:
@@ -189,6 +185,21 @@ def _observe(records: Iterable[LogRecord], miner: TemplateMiner) -> dict[str, _S
     return merged
 
 
+_T = TypeVar("_T", bound=_ObservedTemplate)
+
+
+def _observed(cls: type[_T], miner: TemplateMiner, tid: str, entry: _Seen) -> _T:
+    return cls(
+        template_id=tid,
+        template=_final(miner, tid)[1],
+        count=entry.count,
+        services=sorted(entry.services),
+        first_seen=entry.first,
+        last_seen=entry.last,
+        example=entry.example,
+    )
+
+
 def new_templates(
     baseline: Iterable[LogRecord], incident: Iterable[LogRecord], miner: TemplateMiner | None = None
 ) -> list[NewTemplate]:
@@ -201,18 +212,7 @@ def new_templates(
     before = {miner.resolve(t) for t in _observe(baseline, miner)}
     during = _observe(incident, miner)
     before = {miner.resolve(t) for t in before}
-    result = [
-        NewTemplate(
-            template_id=tid,
-            template=_final(miner, tid)[1],
-            count=entry.count,
-            services=sorted(entry.services),
-            first_seen=entry.first,
-            example=entry.example,
-        )
-        for tid, entry in during.items()
-        if tid not in before
-    ]
+    result = [_observed(NewTemplate, miner, tid, entry) for tid, entry in during.items() if tid not in before]
     result.sort(key=lambda t: (-t.count, t.first_seen, t.template_id))
     return result
 
@@ -285,17 +285,6 @@ def error_templates(
     """Error / exception templates, most frequent first, each with its first example record."""
     miner = miner or TemplateMiner()
     errors = _observe((r for r in records if is_error(r)), miner)
-    result = [
-        ErrorTemplate(
-            template_id=tid,
-            template=_final(miner, tid)[1],
-            count=entry.count,
-            services=sorted(entry.services),
-            first_seen=entry.first,
-            last_seen=entry.last,
-            example=entry.example,
-        )
-        for tid, entry in errors.items()
-    ]
+    result = [_observed(ErrorTemplate, miner, tid, entry) for tid, entry in errors.items()]
     result.sort(key=lambda t: (-t.count, t.first_seen, t.template_id))
     return result[:limit]

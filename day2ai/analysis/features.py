@@ -182,20 +182,17 @@ def _log_features(logs: LogAnalysis, feats: dict[str, Features]) -> None:
             f.onset = prof.onset if f.onset is None else min(f.onset, prof.onset)
         for t in prof.templates[:4]:
             f.keys.append(f"log:{svc}:{t.template_id}")
-        for t in prof.templates:
-            if not t.is_error or t.score <= 2.0:
-                continue
-            for m in [*t.mentions, *t.hosts]:
-                g = feats.get(m)
-                if g is None:
-                    continue
-                g.mentioned = max(g.mentioned, log_strength(t.score))
-                for i, h in enumerate(t.hints):
-                    v = log_strength(t.score) * (1.0 if i == 0 else 0.3)
-                    g.caller_hints[h] = max(g.caller_hints.get(h, 0.0), v)
-                key = f"log:{svc}:{t.template_id}"
-                if key not in g.keys:
-                    g.keys.append(key)
+    for svc, m, t in logs.error_mentions():
+        g = feats.get(m)
+        if g is None:
+            continue
+        g.mentioned = max(g.mentioned, log_strength(t.score))
+        for i, h in enumerate(t.hints):
+            v = log_strength(t.score) * (1.0 if i == 0 else 0.3)
+            g.caller_hints[h] = max(g.caller_hints.get(h, 0.0), v)
+        key = f"log:{svc}:{t.template_id}"
+        if key not in g.keys:
+            g.keys.append(key)
 
 
 def _trace_features(traces: TraceAnalysis, feats: dict[str, Features]) -> None:

@@ -65,24 +65,6 @@ def _onset_factor(victim_onset: float | None, cause_onset: float | None, gap: fl
     return 0.25
 
 
-def edge_blame(sig: Signals) -> dict[tuple[str, str], float]:
-    """(caller, callee) -> how much the caller suffers on its calls to the callee (spans, error lines)."""
-    out: dict[tuple[str, str], float] = {}
-    if sig.traces is not None:
-        for e in sig.traces.edges:
-            err = max(0.0, e.incident_error_rate - e.baseline_error_rate)
-            out[(e.caller, e.callee)] = max(strength(e.latency_z), min(1.0, 2.0 * err))
-    if sig.logs is not None:
-        for prof in sig.logs.profiles.values():
-            for t in prof.templates:
-                if not t.is_error or t.score <= 2.0:
-                    continue
-                for m in [*t.mentions, *t.hosts]:
-                    key = (prof.service, m)
-                    out[key] = max(out.get(key, 0.0), log_strength(t.score))
-    return out
-
-
 def error_blame(sig: Signals) -> dict[tuple[str, str], float]:
     """(caller, callee) -> how much more the caller's calls to the callee fail (spans, error lines)."""
     out: dict[tuple[str, str], float] = {}
@@ -90,22 +72,30 @@ def error_blame(sig: Signals) -> dict[tuple[str, str], float]:
         for e in sig.traces.edges:
             out[(e.caller, e.callee)] = min(1.0, 2.0 * max(0.0, e.incident_error_rate - e.baseline_error_rate))
     if sig.logs is not None:
-        for prof in sig.logs.profiles.values():
-            for t in prof.templates:
-                if t.is_error and t.score > 2.0:
-                    for m in [*t.mentions, *t.hosts]:
-                        key = (prof.service, m)
-                        out[key] = max(out.get(key, 0.0), log_strength(t.score))
+        for svc, m, t in sig.logs.error_mentions():
+            out[(svc, m)] = max(out.get((svc, m), 0.0), log_strength(t.score))
     return out
 
 
-def _path_blame(n: str, d: str, graph: CallGraph, blame: dict[tuple[str, str], float]) -> float:
-    """The strongest blame n puts on a direct callee through which d is reached."""
-    best = 0.0
-    for c in graph.callees(n):
-        if c == d or d in graph.downstream(c, 2):
-            best = max(best, blame.get((n, c), 0.0))
-    return best
+def edge_blame(sig: Signals, errors: dict[tuple[str, str], float] | None = None) -> dict[tuple[str, str], float]:
+    """(caller, callee) -> how much the caller suffers on its calls to the callee: failing calls
+    (:func:`error_blame`, passed in when already computed) or slower ones."""
+    out = dict(error_blame(sig) if errors is None else errors)
+    if sig.traces is not None:
+        for e in sig.traces.edges:
+            key = (e.caller, e.callee)
+            out[key] = max(out.get(key, 0.0), strength(e.latency_z))
+    return out
+
+
+def _via(n: str, d: str, graph: CallGraph) -> list[str]:
+    """The direct callees of n through which d is reached (d itself, or within two more hops)."""
+    return [c for c in graph.callees(n) if c == d or d in graph.downstream(c, 2)]
+
+
+def _path_blame(n: str, via: list[str], blame: dict[tuple[str, str], float]) -> float:
+    """The strongest blame n puts on a direct callee in ``via``."""
+    return max((blame.get((n, c), 0.0) for c in via), default=0.0)
 
 
 def _explainable(a: Features, d: Features, cause_d: float, path_errors: float | None = None) -> float:
@@ -180,8 +170,8 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
     first = min(onsets) if onsets else None
     graph = sig.graph
     judge_impact = sig.traces is not None or sig.logs is not None
-    blame = edge_blame(sig) if judge_impact else {}
     err_blame = error_blame(sig) if judge_impact else {}
+    blame = edge_blame(sig, err_blame) if judge_impact else {}
     near_symptom = _symptom_related(sig.symptom, graph)
     loud_weight = 0.1 if (judge_impact or graph.edges) else 1.0
     cands: list[Candidate] = []
@@ -196,7 +186,8 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
             if od < ANOMALOUS:
                 continue
             d_onset = feats[d].onset if feats[d].own_telemetry else None  # caller-side onsets lag
-            path_err = _path_blame(n, d, graph, err_blame) if judge_impact else None
+            via = _via(n, d, graph) if judge_impact else []
+            path_err = _path_blame(n, via, err_blame) if judge_impact else None
             v = (
                 od
                 * _onset_factor(f.onset, d_onset, feats[d].gap_in)
@@ -204,7 +195,7 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
                 * _explainable(f, feats[d], od, path_err)
             )
             if judge_impact:
-                v *= 0.3 + 0.7 * min(1.0, 2.0 * _path_blame(n, d, graph, blame))
+                v *= 0.3 + 0.7 * min(1.0, 2.0 * _path_blame(n, via, blame))
             # errors that originate in n are its own, unless its error lines say they are calls to d failing
             v *= 1.0 - 0.6 * f.origin * (1.0 - min(1.0, path_err or 0.0))
             if v > 0.25:
@@ -220,10 +211,11 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
         for a in others:
             if a not in related:
                 continue
-            path_err = _path_blame(a, n, graph, err_blame) if judge_impact else None
+            via = _via(a, n, graph) if judge_impact else []
+            path_err = _path_blame(a, via, err_blame) if judge_impact else None
             share = 1.0 if load else _explainable(feats[a], f, cause[n], path_err)
             if judge_impact and not load:
-                share *= 0.3 + 0.7 * min(1.0, 2.0 * _path_blame(a, n, graph, blame))
+                share *= 0.3 + 0.7 * min(1.0, 2.0 * _path_blame(a, via, blame))
             explained += own[a] * share
         explains = explained / weight if weight else 0.0
         early = 1.0 if (first is not None and f.onset is not None and f.onset <= first + 30.0) else 0.0
@@ -231,10 +223,9 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
         impact = 1.0
         if judge_impact and graph.callers(n) and not load:
             impact = 0.5 + 0.5 * min(1.0, 2.0 * f.blamed())
+        # magnitude: breaks near-ties, unless it is all there is (metrics only: no call graph, no
+        # spans, no logs), where the size of the change is the best-known signal (robust z, as in BARO)
         loud = min(1.0, math.log10(1.0 + f.metric_z) / 3.0) if loud_weight < 1.0 else min(1.0, f.metric_z / 200.0)
-        # magnitude: breaks near-ties, unless it is
-        # all there is (metrics only: no call graph, no spans, no logs), where the size of the change
-        # is the best-known single signal (robust-z ranking, as in BARO)
         score = (
             (0.4 * o + 0.6 * f.breadth())
             * impact

@@ -8,7 +8,7 @@ per service and template, the incident period with the baseline once the periods
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,6 +75,14 @@ class LogAnalysis(BaseModel):
     profiles: dict[str, LogServiceProfile]
     lines: int
     templates: int
+
+    def error_mentions(self) -> Iterator[tuple[str, str, TemplateChange]]:
+        """(service, component it names, template) for every notable error template naming a peer."""
+        for prof in self.profiles.values():
+            for t in prof.templates:
+                if t.is_error and t.score > 2.0:
+                    for m in [*t.mentions, *t.hosts]:
+                        yield prof.service, m, t
 
 
 class LogAccumulator:

@@ -246,11 +246,7 @@ class TraceAccumulator:
         virtual: dict[str, int] = {}
         peer_known = np.full(n, -1, dtype=np.int64)
         for i in (int(k) for k in np.flatnonzero((peer_arr >= 0) & ~has_child)):
-            raw = self._peer_names[peer_arr[i]]
-            target = alias.get(raw) or raw
-            idx = known.get(target.lower())
-            if idx is None:
-                idx = known.get(target.lower().split(".", 1)[0])
+            target, idx = _resolve_peer(self._peer_names[peer_arr[i]], alias, known)
             if idx is not None and idx != svc[i]:
                 peer_known[i] = idx  # the callee has spans: the real child carries the edge
                 continue
@@ -306,8 +302,7 @@ class TraceAccumulator:
             )
         peer_kinds: dict[str, ComponentKind] = {}
         for raw, kind in self._peer_kinds.items():
-            target = alias.get(raw) or raw
-            idx = known.get(target.lower(), known.get(target.lower().split(".", 1)[0]))
+            target, idx = _resolve_peer(raw, alias, known)
             peer_kinds[names[idx] if idx is not None else target] = kind
         return TraceAnalysis(
             spans=n,
@@ -366,6 +361,16 @@ class TraceAccumulator:
                 )
             )
         return out
+
+
+def _resolve_peer(raw: str, alias: Mapping[str, str], known: Mapping[str, int]) -> tuple[str, int | None]:
+    """A span's peer attribute -> (the name it stands for, the index of that service if it has spans);
+    ``orders.prod.svc`` matches a service ``orders``."""
+    target = alias.get(raw) or raw
+    idx = known.get(target.lower())
+    if idx is None:
+        idx = known.get(target.lower().split(".", 1)[0])
+    return target, idx
 
 
 def _shift_z(base: np.ndarray, inc: np.ndarray) -> float:

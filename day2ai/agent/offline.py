@@ -16,13 +16,13 @@ from day2ai.analysis.dossier import DEFAULT_MAX_TOKENS, build_dossier
 from day2ai.analysis.fusion import Candidate
 from day2ai.analysis.remediation import suggest
 from day2ai.errors import Day2AIError
-from day2ai.models import EvidenceSource, Fault, Hypothesis, Incident, Remediation, Report
+from day2ai.models import Fault, Hypothesis, Incident, Remediation, Report
 from day2ai.sources.base import Sources
 from day2ai.timeutil import to_datetime
 from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation
 from day2ai.tools.changes import recent_changes
-from day2ai.tools.knowledge import similar_incidents
+from day2ai.tools.knowledge import similar_incident_priors, similar_incidents
 from day2ai.tools.logs import log_patterns
 from day2ai.tools.metrics import metric_anomalies
 from day2ai.tools.rca import candidates, rank_root_causes
@@ -104,24 +104,18 @@ class OfflineInvestigator:
 
     async def _hypothesis(self, inv: Investigation, c: Candidate) -> Hypothesis:
         supporting = [ev.id for key in c.supporting[:6] if (ev := await sig.evidence_for(inv, key)) is not None]
-        priors = [
-            ev
-            for ev in inv.evidence
-            if ev.source is EvidenceSource.KNOWLEDGE
-            and ev.query.startswith("similar_incidents")
-            and (ev.data or {}).get("fault") == c.fault.value
-            and ev.service in (None, c.service)
-        ]
+        priors = similar_incident_priors(inv, c.service, c.fault)
         supporting += [ev.id for ev in priors]
         contradicting = [ev.id for key in c.contradicting if (ev := await sig.evidence_for(inv, key)) is not None]
         onset = f" from {to_datetime(c.onset).strftime('%H:%M:%S')}" if c.onset else ""
         why = f" ({'; '.join(c.reasons)})" if c.reasons else ""
         summary = f"{c.fault.value.replace('_', ' ')} at {c.service}{onset}{why}"
         if priors:
-            best = max(priors, key=lambda ev: float((ev.data or {}).get("similarity") or 0.0))
-            ref = best.query.removeprefix("similar_incidents -> ")
-            similarity = float((best.data or {}).get("similarity") or 0.0)
-            summary += f"; a similar past incident ({ref}, similarity {similarity:.2f}) had this cause (a prior)"
+            best = max((ev.data or {} for ev in priors), key=lambda data: float(data["similarity"]))
+            summary += (
+                f"; a similar past incident ({best['ref']}, similarity {float(best['similarity']):.2f})"
+                " had this cause (a prior)"
+            )
         return Hypothesis(
             service=c.service,
             fault=c.fault,

@@ -59,6 +59,7 @@ def as_evidence(incidents: Sequence[SimilarIncident], id_prefix: str = "kb") -> 
                 service=inc.service,
                 strength=strength,
                 data={
+                    "ref": inc.ref,
                     "path": inc.path,
                     "anchor": inc.anchor,
                     "similarity": inc.similarity,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from day2ai.errors import KnowledgeError
-from day2ai.models import EvidenceSource
+from day2ai.models import Evidence, EvidenceSource, Fault
 from day2ai.tokens import truncate_to_tokens
 from day2ai.tools.base import Investigation, tool
 
@@ -124,3 +124,17 @@ async def similar_incidents(inv: Investigation, description: str = "", k: int = 
         )
         lines.append(f"[{added.id}] {added.summary}")
     return "\n".join(lines)
+
+
+def similar_incident_priors(inv: Investigation, service: str, fault: Fault) -> list[Evidence]:
+    """The similar past incidents (added by :func:`similar_incidents`) whose cause matches
+    (``service`` or unknown, ``fault``): weak priors for a hypothesis, in the order they were found."""
+    return [
+        ev
+        for ev in inv.evidence
+        if ev.source is EvidenceSource.KNOWLEDGE
+        and ev.data is not None
+        and "similarity" in ev.data
+        and ev.data.get("fault") == fault.value
+        and ev.service in (None, service)
+    ]

@@ -94,9 +94,7 @@ def test_states_in_capitals_are_not_merged() -> None:
     miner = TemplateMiner()
     ids = {
         miner.add(f"task {i} Transitioned from {a} to {b}").template_id
-        for i, (a, b) in enumerate(
-            [("NEW", "SCHEDULED"), ("SCHEDULED", "RUNNING"), ("RUNNING", "SUCCEEDED")] * 5
-        )
+        for i, (a, b) in enumerate([("NEW", "SCHEDULED"), ("SCHEDULED", "RUNNING"), ("RUNNING", "SUCCEEDED")] * 5)
     }
     assert len({miner.resolve(t) for t in ids}) == 3
 

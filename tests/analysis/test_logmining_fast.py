@@ -164,19 +164,38 @@ def test_user_rules_take_the_whole_line_path() -> None:
 # Pieces that stress the order of the rules: values right before a unit (``10.0.0.1:80 B``: the
 # endpoint rule comes before ``size``), dates and clocks, Unicode digits, hex next to dates.
 _PIECES = [
-    "Jan", "Mon", "12:34:56", "2024-01-02", "Jun 25 19:25:30 2005", "KB", "B", "ms", "0x1f",
-    "eth0", "SOCKS5", "10.0.0.1:80", "a.b.com:443", "http://x.y/z", "1190 bytes (1.16 KB)",
-    "123e4567-e89b-12d3-a456-426614174000", "de:ad:be:ef:00:11", "5", "1.5", "/var/log",
-    "blk_-12", "node-7", "task_0001_m_2", "\u0661\u0662:\u0663\u0664", "caf\u00e9",
+    "Jan",
+    "Mon",
+    "12:34:56",
+    "2024-01-02",
+    "Jun 25 19:25:30 2005",
+    "KB",
+    "B",
+    "ms",
+    "0x1f",
+    "eth0",
+    "SOCKS5",
+    "10.0.0.1:80",
+    "a.b.com:443",
+    "http://x.y/z",
+    "1190 bytes (1.16 KB)",
+    "123e4567-e89b-12d3-a456-426614174000",
+    "de:ad:be:ef:00:11",
+    "5",
+    "1.5",
+    "/var/log",
+    "blk_-12",
+    "node-7",
+    "task_0001_m_2",
+    "\u0661\u0662:\u0663\u0664",
+    "caf\u00e9",
 ]
 _CHARS = "0123456789" * 3 + "abcdefxXBKMGiTP_-.:/=,;()[]"
 
 
 def _random_line(rng: random.Random) -> str:
     parts = [
-        rng.choice(_PIECES)
-        if rng.random() < 0.4
-        else "".join(rng.choice(_CHARS) for _ in range(rng.randint(1, 12)))
+        rng.choice(_PIECES) if rng.random() < 0.4 else "".join(rng.choice(_CHARS) for _ in range(rng.randint(1, 12)))
         for _ in range(rng.randint(1, 7))
     ]
     return rng.choice([" ", " ", "  ", "\t"]).join(parts)

@@ -5,8 +5,7 @@ from day2ai.analysis.dossier import render_dossier
 from day2ai.analysis.fusion import Features, Signals, fault_scores, rank, type_fault
 from day2ai.analysis.graph import CallGraph
 from day2ai.analysis.logs import LogAnalysis
-from day2ai.analysis.metrics import MetricKind, SeriesAnomaly, classify_metric, service_profiles
-from day2ai.analysis.periods import Periods
+from day2ai.analysis.metrics import MetricKind, service_profiles
 from day2ai.analysis.remediation import suggest
 from day2ai.models import (
     ChangeKind,
@@ -20,23 +19,8 @@ from day2ai.models import (
 )
 from day2ai.sources.base import Change
 from day2ai.tokens import count_tokens
-
-P = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
-
-
-def _a(svc: str, name: str, z: float, onset: float, direction: int = 1, ramp: float = 0.0) -> SeriesAnomaly:
-    return SeriesAnomaly(
-        service=svc,
-        name=name,
-        kind=classify_metric(name),
-        score=z,
-        direction=direction,
-        onset=onset,
-        baseline_value=1.0,
-        incident_value=2.0,
-        peak_value=3.0,
-        ramp=ramp,
-    )
+from tests.analysis.factories import P
+from tests.analysis.factories import anomaly as _a
 
 
 def _chain() -> CallGraph:

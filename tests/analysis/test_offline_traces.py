@@ -1,25 +1,6 @@
 from day2ai.analysis.periods import Periods
-from day2ai.analysis.traces import EdgeStats, TraceAccumulator, span_error, span_peer
-
-P = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
-
-
-def edge(caller: str, callee: str, gap_z: float) -> EdgeStats:
-    """A call edge whose callee-side latency and errors did not change; ``gap_z`` is the caller's
-    own-time shift around the calls."""
-    return EdgeStats(
-        caller=caller,
-        callee=callee,
-        baseline_calls=100,
-        incident_calls=100,
-        baseline_error_rate=0.0,
-        incident_error_rate=0.0,
-        baseline_ms=5.0,
-        incident_ms=5.0,
-        latency_z=0.0,
-        peer_only=False,
-        gap_z=gap_z,
-    )
+from day2ai.analysis.traces import TraceAccumulator, span_error, span_peer
+from tests.analysis.factories import P, anomaly, edge
 
 
 def _feed(acc: TraceAccumulator, *, status: bool = True) -> None:
@@ -111,7 +92,6 @@ def test_time_lost_around_calls_points_at_the_path_to_one_callee() -> None:
 
 
 def test_edges_carry_the_callers_time_around_the_call() -> None:
-    from day2ai.analysis.periods import Periods
     from day2ai.analysis.traces import TraceAccumulator
 
     acc = TraceAccumulator()
@@ -129,7 +109,6 @@ def test_edges_carry_the_callers_time_around_the_call() -> None:
 
 def test_a_callers_time_lost_around_one_callee_is_not_its_own_work() -> None:
     from day2ai.analysis.features import Signals, build_features
-    from day2ai.analysis.periods import Periods
     from day2ai.analysis.traces import TraceAnalysis, TraceServiceProfile
 
     def profile(name: str, self_z: float) -> TraceServiceProfile:
@@ -156,8 +135,7 @@ def test_a_callers_time_lost_around_one_callee_is_not_its_own_work() -> None:
         has_status=True,
         has_baseline=True,
     )
-    p = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
-    feats = build_features(Signals(periods=p, traces=traces))
+    feats = build_features(Signals(periods=P, traces=traces))
     assert feats["users"].gap_in > 0.9 and feats["orders"].gap_in < 0.1
     assert feats["ads"].self_time < 0.1  # its extra self time is the time around its calls to users
 
@@ -165,32 +143,18 @@ def test_a_callers_time_lost_around_one_callee_is_not_its_own_work() -> None:
 def test_network_delay_on_the_path_to_a_quiet_callee_ranks_the_callee_first() -> None:
     from day2ai.analysis.fusion import Signals, rank
     from day2ai.analysis.graph import CallGraph
-    from day2ai.analysis.metrics import SeriesAnomaly, classify_metric, service_profiles
-    from day2ai.analysis.periods import Periods
+    from day2ai.analysis.metrics import service_profiles
     from day2ai.analysis.traces import TraceAnalysis
     from day2ai.models import Fault
-
-    def anomaly(svc: str, name: str, z: float) -> SeriesAnomaly:
-        return SeriesAnomaly(
-            service=svc,
-            name=name,
-            kind=classify_metric(name),
-            score=z,
-            direction=1,
-            onset=630.0,
-            baseline_value=1.0,
-            incident_value=3.0,
-            peak_value=4.0,
-        )
 
     g = CallGraph()
     g.add_all([("web", "ads"), ("web", "inventory"), ("ads", "users"), ("inventory", "users")], "traces")
     metrics = service_profiles(
         [
-            anomaly("ads", "request_latency_p99_seconds", 60.0),
-            anomaly("inventory", "request_latency_p99_seconds", 50.0),
-            anomaly("web", "request_latency_p99_seconds", 40.0),
-            anomaly("users", "cpu_usage_ratio", 1.5),
+            anomaly("ads", "request_latency_p99_seconds", 60.0, 630.0),
+            anomaly("inventory", "request_latency_p99_seconds", 50.0, 630.0),
+            anomaly("web", "request_latency_p99_seconds", 40.0, 630.0),
+            anomaly("users", "cpu_usage_ratio", 1.5, 630.0),
         ]
     )
     traces = TraceAnalysis(
@@ -200,8 +164,7 @@ def test_network_delay_on_the_path_to_a_quiet_callee_ranks_the_callee_first() ->
         has_status=True,
         has_baseline=True,
     )
-    p = Periods(baseline_start=0, baseline_end=600, incident_start=600, incident_end=1200, onset=600)
-    cands = rank(Signals(periods=p, graph=g, metrics=metrics, traces=traces, symptom="web"))
+    cands = rank(Signals(periods=P, graph=g, metrics=metrics, traces=traces, symptom="web"))
     assert cands[0].service == "users" and cands[0].fault is Fault.NETWORK_DELAY
 
 

@@ -10,6 +10,11 @@ a single miner and reports lines/s and peak RSS.
 
     .venv/bin/python tools/bench_logparse.py                     # accuracy + speed table
     .venv/bin/python tools/bench_logparse.py --stream 1000000    # + 1M-line streaming run
+    .venv/bin/python tools/bench_logparse.py --lso-json evals/results/logparse-lso.json \
+        --nezha-json evals/results/logparse-nezha.json          # generalisation measures
+
+``--lso-json`` runs the leave-systems-out protocol and ``--nezha-json`` the unlabelled Nezha
+Java-log stream (see ``tools/bench_logparse_lso.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ sys.path.insert(0, str(REPO))
 
 from day2ai.analysis.logmining import MinerConfig, TemplateMiner  # noqa: E402
 from day2ai.analysis.logmining.masking import normalize_text  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_logparse_lso import case_records, leave_systems_out, nezha_cases, nezha_report, score_table  # noqa: E402
 
 SYSTEMS = ("HDFS", "Hadoop", "Spark", "Zookeeper", "BGL", "HPC", "Linux", "Proxifier")
 
@@ -66,8 +74,8 @@ def parsing_accuracy(truth: Sequence[str], predicted: Sequence[str]) -> float:
 CONFIG = MinerConfig()
 
 
-def run_day2ai(contents: Sequence[str]) -> tuple[list[str], list[str], float]:
-    miner = TemplateMiner(CONFIG)
+def run_day2ai(contents: Sequence[str], config: MinerConfig | None = None) -> tuple[list[str], list[str], float]:
+    miner = TemplateMiner(config or CONFIG)
     start = time.perf_counter()
     ids = miner.add_many(contents)
     seconds = time.perf_counter() - start
@@ -190,9 +198,7 @@ def stream_run(pool: Sequence[str], total: int, chunk: int = 10_000) -> dict[str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "loghub-2k")
     parser.add_argument("--systems", nargs="*", default=list(SYSTEMS))
     parser.add_argument("--repeat", type=int, default=3, help="speed: best of N runs per system")
@@ -202,9 +208,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     parser.add_argument("--show-errors", type=int, default=0, help="print N mismatched templates per system")
     parser.add_argument("--config", default="{}", help="MinerConfig overrides as JSON (default: none)")
+    parser.add_argument("--lso-json", type=Path, help="run leave-systems-out; write its results here")
+    parser.add_argument("--nezha-json", type=Path, help="mine the Nezha Java logs; write the results here")
+    parser.add_argument("--nezha", type=Path, default=REPO.parent / "shared" / "data" / "nezha-tt-dev")
     args = parser.parse_args(argv)
     global CONFIG
     CONFIG = MinerConfig.model_validate(json.loads(args.config))
+    if args.lso_json:
+        run_lso(args.data, args.systems, args.lso_json)
+    if args.nezha_json:
+        run_nezha(args.nezha, args.nezha_json)
 
     results: dict[str, dict[str, dict[str, float]]] = {"day2ai": {}, "drain3": {}, "drain3+mask": {}}
     pool: list[str] = []
@@ -216,9 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["day2ai"][system] = evaluate(run_day2ai, contents, ids, templates, args.repeat)
         if not args.no_drain3:
             results["drain3"][system] = evaluate(run_drain3, contents, ids, templates, args.repeat)
-            results["drain3+mask"][system] = evaluate(
-                run_drain3_masked, contents, ids, templates, args.repeat
-            )
+            results["drain3+mask"][system] = evaluate(run_drain3_masked, contents, ids, templates, args.repeat)
         if args.show_errors:
             show_errors(contents, templates, args.show_errors)
     if not args.stream_only:
@@ -248,6 +259,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def run_lso(data: Path, systems: Sequence[str], out: Path) -> None:
+    loaded = {s: load(data, s) for s in systems}
+
+    def score(config: MinerConfig, system: str) -> tuple[float, float]:
+        contents, ids, templates = loaded[system]
+        groups, texts, _ = run_day2ai(contents, config)
+        return grouping_accuracy(ids, groups), parsing_accuracy(templates, texts)
+
+    table = score_table(systems, score)
+    result = leave_systems_out(table, systems)
+    default = table[0][1]
+    result["default_config_GA"] = {s: default[s][0] for s in systems}
+    result["default_config_PA"] = {s: default[s][1] for s in systems}
+    print(
+        f"leave-systems-out ({len(result['splits'])} splits of 4/4, {result['candidates']} candidates): "  # type: ignore[arg-type]
+        f"held-out mean GA {result['held_out_mean_GA']:.3f} PA {result['held_out_mean_PA']:.3f} "
+        f"(worst split GA {result['held_out_min_GA']:.3f} PA {result['held_out_min_PA']:.3f}); "
+        f"all-systems mean GA {result['all_systems_mean_GA']:.3f} PA {result['all_systems_mean_PA']:.3f} "
+        f"with {result['all_systems_choice']}"
+    )
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+def run_nezha(root: Path, out: Path) -> None:
+    start = time.perf_counter()
+    result = nezha_report(root, CONFIG)
+    result["seconds"] = time.perf_counter() - start
+    messages = [m for case in nezha_cases(root) for m, _ in case_records(case)]
+    speed = {}
+    for name, runner in (("day2ai", run_day2ai), ("drain3", run_drain3)):
+        _, _, seconds = runner(messages)
+        speed[name] = len(messages) / seconds
+    result["lines_per_s"] = speed
+    print(
+        f"nezha speed, one stream of {len(messages)} lines: "
+        + ", ".join(f"{k} {v:,.0f} lines/s" for k, v in speed.items())
+    )
+    print(
+        f"nezha: {result['lines']} lines of {result['cases']} cases -> {result['templates']} templates; "
+        f"{result['mean_templates_per_case']:.1f} templates and {result['mean_error_templates_per_case']:.1f} "
+        f"error templates per case; id churn {result['id_churn']:.4f}, "
+        f"order agreement {result['order_agreement']:.3f}"
+    )
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
 def show_errors(contents: list[str], templates: list[str], limit: int) -> None:
     _, predicted, _ = run_day2ai(contents)
     seen: Counter[tuple[str, str]] = Counter()
@@ -265,9 +322,7 @@ def show_errors(contents: list[str], templates: list[str], limit: int) -> None:
 
 def print_table(results: dict[str, dict[str, dict[str, float]]], systems: Sequence[str]) -> None:
     names = [name for name in ("day2ai", "drain3", "drain3+mask") if results[name]]
-    header = f"{'system':<10}" + "".join(
-        f"{name + ' GA':>16}{name + ' PA':>16}{name + ' l/s':>17}" for name in names
-    )
+    header = f"{'system':<10}" + "".join(f"{name + ' GA':>16}{name + ' PA':>16}{name + ' l/s':>17}" for name in names)
     print(header)
     for system in [*systems, "mean"]:
         row = f"{system:<10}"

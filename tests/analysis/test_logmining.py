@@ -161,3 +161,75 @@ def test_masking_config_round_trips_in_state() -> None:
     clone = TemplateMiner.from_json(miner.to_json())
     assert clone.config == config
     assert clone.templates()[0].template == "x <*>.<*>.<*>.<*> y".replace("<*>.<*>.<*>.<*>", "<*>")
+
+
+def test_long_messages_are_cut_to_the_configured_length() -> None:
+    miner = TemplateMiner(MinerConfig(max_message_chars=100))
+    first = miner.add("head " + " ".join(f"k{i}=v{i}" for i in range(5000)))
+    second = miner.add("head " + " ".join(f"k{i}=w{i}" for i in range(6000)))
+    assert first.template_id == second.template_id  # equal once cut at 100 characters
+    assert len(first.template.split()) <= 20  # not 5001 tokens
+    numbers = miner.add("head " + " ".join(f"{i} KB" for i in range(100_000)))  # long run: linear time
+    assert numbers.template.startswith("head <*>")
+
+
+def test_partly_masked_compound_values_merge_without_waiting_for_evidence() -> None:
+    # host:port where the masking caught only the port (one dot: not surely an endpoint)
+    miner = TemplateMiner(MinerConfig(min_distinct_values=6))
+    hosts = ["github.com:443", "www.google.com:80", "trello.com:443", "csdnimg.cn:80"]
+    ids = {miner.add_id(f"{host} open through proxy proxy.example.org:5070 HTTPS") for host in hosts}
+    assert len({miner.resolve(i) for i in ids}) == 1
+    assert miner.templates()[0].template == "<*> open through proxy <*> HTTPS"
+
+
+def test_a_constant_glued_to_a_variable_still_separates_statements() -> None:
+    miner = TemplateMiner()
+    a = miner.add_id("session opened for user root by (uid=0)")
+    b = miner.add_id("session opened for user root by LOGIN(uid=0)")
+    c = miner.add_id("session opened for user news by (uid=12)")
+    assert miner.resolve(a) != miner.resolve(b)
+    assert miner.resolve(c) == miner.resolve(a) or miner.template(c) is not None
+
+
+def test_word_positions_keeps_only_differences_that_can_be_constants() -> None:
+    from day2ai.analysis.logmining.merging import word_positions
+
+    template = ["a.b:<*>", "<*>", "(uid=<*>)", "opened", "x:<*>"]
+    tokens = ["c.d:<*>", "x-<*>", "LOGIN(uid=<*>)", "closed", "<*>"]
+    assert word_positions(template, [False] * 5, tokens, [0, 1, 2, 3, 4]) == [0, 2, 3]
+
+
+def _java_lines(rng: random.Random) -> list[tuple[str, str]]:
+    """(statement, line) pairs: one header shape, eight statements that differ in class and text."""
+    statements = [
+        (f"c.s.{name}Impl#{10 + i}", f"[{name.lower()}][{verb}]")
+        for i, (name, verb) in enumerate(
+            [
+                ("Order", "Saved"),
+                ("Travel", "Found"),
+                ("Seat", "Sold"),
+                ("Route", "Read"),
+                ("Price", "Done"),
+                ("User", "Login"),
+                ("Food", "Bought"),
+                ("Cancel", "Refund"),
+            ]
+        )
+    ]
+    lines = []
+    for _ in range(200):
+        where, text = rng.choice(statements)
+        header = f"16:48:{rng.randrange(60):02d}.{rng.randrange(1000):03d} INFO {where}"
+        lines.append((where, f"{header} TraceID: {rng.getrandbits(64):016x} SpanID: {rng.getrandbits(32):08x} {text}"))
+    return lines
+
+
+def test_statements_differing_in_several_words_are_not_merged_into_a_catch_all() -> None:
+    lines = _java_lines(random.Random(5))
+    miner = TemplateMiner()
+    ids = [miner.add_id(line) for _, line in lines]
+    groups: dict[str, set[str]] = {}
+    for (where, _), tid in zip(lines, ids, strict=True):
+        groups.setdefault(where, set()).add(miner.resolve(tid))
+    assert all(len(found) == 1 for found in groups.values())  # one template per statement ...
+    assert len(set().union(*groups.values())) == 8  # ... and no two statements share one

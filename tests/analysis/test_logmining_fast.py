@@ -235,3 +235,22 @@ def test_eviction_drops_the_least_recently_seen_template() -> None:
     clone.add("gamma stuff went wrong here")
     clone.add("epsilon completely different message text")
     assert first not in {info.template_id for info in clone.templates()}
+
+
+def test_several_datetimes_in_long_lines_agree_with_the_whole_line_rules() -> None:
+    rng = random.Random(23)
+    reference = Masker()
+    fast = TokenMasker(reference)
+    stamps = [
+        lambda: f"2023-01-{rng.randint(10, 28)}T0{rng.randint(0, 9)}:48:42.{rng.randrange(10**9)}Z",
+        lambda: f"2023-01-{rng.randint(10, 28)} {rng.randint(10, 23)}:48:42",
+        lambda: f"Mon, Jan {rng.randint(1, 28)}, {rng.randint(0, 23):02d}:00:00 2024",
+        lambda: f"Jan  {rng.randint(1, 9)} 1{rng.randint(0, 9)}:02:03",
+        lambda: f"{rng.randint(10, 23)}:48:42.{rng.randrange(1000):03d}",
+    ]
+    words = ["INFO", "at", "x=1", "Sat", "Feb", "12", "00:00:01", "a-b", f"{rng.getrandbits(64):016x}", "5 KB"]
+    for _ in range(800):
+        parts = [rng.choice(stamps)() if rng.random() < 0.3 else rng.choice(words) for _ in range(rng.randint(1, 14))]
+        line = " ".join(parts)
+        expected = render_template(reference.mask(line).split())
+        assert render_template(fast.mask_tokens(line)) == expected, line

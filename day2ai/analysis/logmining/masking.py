@@ -50,6 +50,11 @@ class MaskingRule(BaseModel):
 
 
 # Order matters: the most specific, multi-token shapes first; the generic digit rule last.
+# How chosen: each rule is a common variable shape (date, URL, UUID, host:port, IP, MAC, hex,
+# path, size, clock, number, word with digits) written before this session with the eight
+# Loghub-2k systems visible. Each can be switched off in MaskingConfig.enabled and is a
+# leave-systems-out candidate (tools/bench_logparse_lso.py): switching off ``datetime``,
+# ``endpoint`` or ``digits`` costs 0.06-0.08 of mean GA; the others are within 0.001 of GA.
 BUILTIN_RULES: tuple[MaskingRule, ...] = (
     MaskingRule(
         name="datetime",
@@ -121,9 +126,7 @@ class MaskingConfig(BaseModel):
         known = {rule.name for rule in (*BUILTIN_RULES, *OPTIONAL_RULES)}
         unknown = [name for name in value if name not in known]
         if unknown:
-            raise ValueError(
-                f"unknown masking rule(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+            raise ValueError(f"unknown masking rule(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return value
 
 
@@ -138,6 +141,8 @@ def _digit_word(match: re.Match[str]) -> str:
     return WILDCARD
 
 
+# How chosen: by hand before this session (names like ``eth0`` recur as constants in syslog
+# and Java logs); no leave-systems-out switch of its own (it is part of the ``digits`` rule).
 # Identifier-like words with a single trailing digit (``SOCKS5``, ``eth0``, ``HttpServer2``) are
 # usually names of things, not values: keep them.
 _CONSTANT_WORD = re.compile(r"[A-Za-z][A-Za-z_]*[A-Za-z][0-9]")
@@ -163,6 +168,8 @@ class Masker:
         return message
 
 
+# Rendering conventions of the corrected Loghub-2.0 templates (the labelling rules of the
+# benchmark, the same for all 16 systems): they change PA only, never the grouping (GA).
 # Loghub-2.0 token delimiters: a token glued to a variable without one of these is variable too.
 _TOKEN_DELIMS = r"\s,!;:=|\"'\[\](){}.\-+@#$%&"
 _GLUED_WORD = re.compile(rf"[^{_TOKEN_DELIMS}]*<\*>[^{_TOKEN_DELIMS}]*")
@@ -192,9 +199,7 @@ def normalize_text(text: str) -> str:
 def build_masker(enabled: Iterable[str] | None = None, extra: Iterable[MaskingRule] = ()) -> Masker:
     """Convenience constructor; raises :class:`ConfigError` on unknown rule names or bad regexes."""
     try:
-        config = MaskingConfig(
-            enabled=tuple(enabled) if enabled is not None else DEFAULT_ENABLED, extra=tuple(extra)
-        )
+        config = MaskingConfig(enabled=tuple(enabled) if enabled is not None else DEFAULT_ENABLED, extra=tuple(extra))
     except ValueError as exc:
         raise ConfigError(f"masking configuration: {exc}") from exc
     return Masker(config)

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 
 from day2ai.analysis.logmining.masking import WILDCARD
 
+# ALL-CAPS words (states, event kinds): MinerConfig.caps_words_differ, on in 70 of 70
+# leave-systems-out choices (a tie: with the final rules, off gives the same mean GA).
 _ENUM_WORD = re.compile(r"[A-Z][A-Z0-9_]+")
+# Where a generalised word may keep a common prefix / suffix: punctuation, never letters or digits.
 _DELIMITERS = frozenset(" ,;:=|\"'[](){}!<>/@#$%&+*.-_")
 
 
@@ -67,14 +70,43 @@ def hard_positions(template: Sequence[str], is_open: Sequence[bool], tokens: Seq
     ]
 
 
-def similarity(
-    template: Sequence[str], is_open: Sequence[bool], tokens: Sequence[str], misses: int
-) -> tuple[float, int] | None:
-    """(share of positions the template accepts, constants); None if merging is forbidden or the
-    template misses more than ``misses`` positions (it then cannot reach the threshold).
+def word_positions(
+    template: Sequence[str], is_open: Sequence[bool], tokens: Sequence[str], hard: Sequence[int]
+) -> list[int]:
+    """The ``hard`` positions where the two words can be constants of different statements.
 
-    Two different ALL-CAPS words (``RUNNING`` / ``FAILED``) forbid merging: such words name
-    states and event kinds, not values.
+    Where one word is a bare variable (``<*>``) and the other carries one glued to some text
+    (``github.com:<*>``: a host the endpoint rule did not catch, ``dsl-<*>``), the position
+    holds a variable: such a difference never separates templates. Every other difference
+    (``(uid=<*>)`` / ``LOGIN(uid=<*>)``, ``Foo#<*>`` / ``Bar#<*>``, plain words) may be two
+    statements and needs the evidence of several distinct values (``min_distinct_values``).
+    """
+    return [i for i in hard if not _same_variable(template[i], tokens[i])]
+
+
+def _same_variable(want: str, got: str) -> bool:
+    if WILDCARD not in want or WILDCARD not in got:
+        return False
+    return want == WILDCARD or got == WILDCARD
+
+
+def similarity(
+    template: Sequence[str],
+    is_open: Sequence[bool],
+    tokens: Sequence[str],
+    misses: int,
+    caps: bool = True,
+    constants_only: bool = False,
+) -> tuple[float, int] | None:
+    """(similarity, constants); None if merging is forbidden or the template misses more than
+    ``misses`` positions (it then cannot reach the threshold).
+
+    The similarity is the share of positions the template accepts or, with ``constants_only``,
+    the share of the template's constant words that the message repeats (positions that hold a
+    variable in the template are left out: agreeing on them says nothing about the statement,
+    and a line with a long header of variables would otherwise match any other line of that
+    header). With ``caps``, two different ALL-CAPS words (``RUNNING`` / ``FAILED``) forbid
+    merging: such words often name states and event kinds rather than values.
     """
     same = constants = 0
     for want, got, flag in zip(template, tokens, is_open, strict=True):
@@ -85,9 +117,12 @@ def similarity(
         elif flag and covers(want, got):
             same += 1
         elif misses == 0 or (
-            want.isupper() and got.isupper() and _ENUM_WORD.fullmatch(want) and _ENUM_WORD.fullmatch(got)
+            caps and want.isupper() and got.isupper() and _ENUM_WORD.fullmatch(want) and _ENUM_WORD.fullmatch(got)
         ):
             return None
         else:
             misses -= 1
+    if constants_only:
+        words = len(tokens) - (same - constants)  # positions where the template has a word
+        return (constants / words if words else 1.0, constants)
     return (same / len(tokens) if tokens else 1.0, constants)

@@ -14,6 +14,19 @@ members agree on it (``<*> seconds``), else one ``<*>``. Two different ALL-CAPS 
 (``RUNNING`` / ``FAILED``) are never merged: such words name states and event kinds, not
 values.
 
+Which differences separate statements follows from how log statements are written:
+
+- a bare variable against a word that carries a variable glued to text (``<*>`` /
+  ``github.com:<*>``) is one variable that masking caught only partly: never a separation;
+- plain words that differ (``opened`` / ``closed`` or ``root`` / ``news``) may be constants of
+  two statements or values of one: they merge once ``min_distinct_values`` sibling templates,
+  equal everywhere else, show that many values at that position (position-wise variability);
+- templates that differ in *more than one* word position (``max_word_differences``) never
+  merge: constants of different statements differ together (class name and message text of
+  two Java log calls behind one header), a variable varies alone;
+- two templates that render to the same text are one template (the older id survives).
+Each constant that decides accuracy is a :class:`MinerConfig` field (how it was chosen: there).
+
 Two exact caches skip the work for repeats: message *shape* (digits zeroed, see
 :mod:`.fastmask`) -> template, when masking removed every digit; and masked text -> template.
 
@@ -28,10 +41,13 @@ import heapq
 import re
 from collections.abc import Iterable
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from day2ai.analysis.logmining.cluster import Cluster as _Cluster
+from day2ai.analysis.logmining.cluster import live as _live
+from day2ai.analysis.logmining.cluster import resolve as _resolve
+from day2ai.analysis.logmining.config import Match, MinerConfig, TemplateInfo
 from day2ai.analysis.logmining.fastmask import (
     SHAPE,
+    UNIT_WORDS,
     TokenMasker,
     collapse,
     decode,
@@ -39,96 +55,20 @@ from day2ai.analysis.logmining.fastmask import (
     hex_shape,
     legacy_skeleton,
 )
-from day2ai.analysis.logmining.masking import WILDCARD, Masker, MaskingConfig, render_template
-from day2ai.analysis.logmining.merging import hard_positions, merge_runs, merge_tokens, similarity
+from day2ai.analysis.logmining.masking import WILDCARD, Masker
+from day2ai.analysis.logmining.merging import (
+    hard_positions,
+    merge_runs,
+    merge_tokens,
+    similarity,
+    word_positions,
+)
 from day2ai.analysis.logmining.state import MinerState, TemplateState, parse_state
 from day2ai.errors import InputError
 
+__all__ = ["Match", "MinerConfig", "TemplateInfo", "TemplateMiner", "merge_tokens"]
+
 _HAS_DIGIT = re.compile(r"\d")
-
-
-class MinerConfig(BaseModel):
-    """Settings of a :class:`TemplateMiner` (one configuration for every system)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    similarity_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
-    prefix_tokens: int = Field(default=1, ge=0, le=8, description="Leading tokens used as tree keys.")
-    min_distinct_values: int = Field(
-        default=4,
-        ge=2,
-        description="Templates differing only in plain words merge once this many values were seen.",
-    )
-    max_children: int = Field(default=100, ge=2, description="Distinct keys per tree node before <*>.")
-    max_templates: int = Field(default=5000, ge=1, description="Cap on templates; LRU eviction beyond.")
-    cache_size: int = Field(default=100_000, ge=0, description="Entries of the exact masked-text cache.")
-    masking: MaskingConfig = Field(default_factory=MaskingConfig)
-
-
-class Match(BaseModel):
-    """Result of adding one message to the miner."""
-
-    model_config = ConfigDict(frozen=True)
-
-    template_id: str
-    template: str
-    is_new: bool = Field(description="The message started a new template.")
-    changed: bool = Field(description="The message refined (generalised) an existing template.")
-
-
-class TemplateInfo(BaseModel):
-    """A mined template and how often it was seen."""
-
-    model_config = ConfigDict(frozen=True)
-
-    template_id: str
-    template: str
-    count: int
-    first_line: int = Field(description="1-based index of the first message that made or joined it.")
-    last_line: int
-
-
-class _Cluster:
-    __slots__ = (
-        "alias",
-        "alive",
-        "count",
-        "first_line",
-        "id",
-        "key",
-        "last_line",
-        "number",
-        "open",
-        "rendered",
-        "runs",
-        "tokens",
-    )
-
-    def __init__(
-        self, number: int, tokens: list[str], runs: list[str | None], key: tuple[object, ...], line: int
-    ) -> None:
-        self.number = number
-        self.id = f"T{number}"
-        self.alias: _Cluster | None = None
-        self.tokens = tokens
-        # Text of each variable-run slot while every member agreed on it (None: it varies).
-        self.runs = runs
-        # Positions generalised by merging: they accept any word the pattern covers. Wildcards
-        # that come from masking stay closed: they only accept masked variables.
-        self.open = [False] * len(tokens)
-        self.key = key
-        self.count = 0
-        self.first_line = line
-        self.last_line = line
-        self.alive = True
-        self.rendered: str | None = None
-
-    def text(self) -> str:
-        if self.rendered is None:
-            self.rendered = render_template(
-                [run if run is not None else token for token, run in zip(self.tokens, self.runs, strict=True)]
-            )
-        return self.rendered
 
 
 # What placing a message needs when no cache knew it: (masked tokens, the shape cache to record
@@ -140,26 +80,16 @@ def _is_variable(token: str) -> bool:
     return WILDCARD in token or _HAS_DIGIT.search(token) is not None
 
 
-def _live(cluster: _Cluster) -> _Cluster | None:
-    """The template ``cluster`` was merged into (or itself), if it was not evicted."""
-    while cluster.alias is not None:
-        cluster = cluster.alias
-    return cluster if cluster.alive else None
-
-
-def _resolve(cluster: _Cluster) -> _Cluster:
-    while cluster.alias is not None:
-        cluster = cluster.alias
-    return cluster
-
-
 class TemplateMiner:
     """Streaming template miner. Not thread-safe: use one per stream (or guard it)."""
 
     def __init__(self, config: MinerConfig | None = None) -> None:
         self.config = config or MinerConfig()
         self._masker = Masker(self.config.masking)
-        self._tokens = TokenMasker(self._masker)
+        self._units = UNIT_WORDS if self.config.unit_words else frozenset()
+        self._caps = self.config.caps_words_differ
+        self._constants_only = self.config.similarity_of_constants
+        self._tokens = TokenMasker(self._masker, self._units)
         self._threshold = self.config.similarity_threshold
         self._allowed_misses: dict[int, int] = {}
         self._clusters: dict[str, _Cluster] = {}
@@ -173,6 +103,7 @@ class TemplateMiner:
         self._cache: dict[tuple[str, ...], _Cluster] = {}
         self._shape_cache: dict[bytes, _Cluster] = {}
         self._hex_cache: dict[bytes, _Cluster] = {}
+        self._by_text: dict[str, _Cluster] = {}  # rendered text -> template (see _unify)
         self._cache_size = self.config.cache_size
         self._prefix_tokens = self.config.prefix_tokens
         self._max_children = self.config.max_children
@@ -190,10 +121,8 @@ class TemplateMiner:
 
     def add(self, message: str) -> Match:
         """Add one message; return the template it now belongs to."""
-        cluster, is_new, changed = self._add(message)
-        return Match.model_construct(
-            template_id=cluster.id, template=cluster.text(), is_new=is_new, changed=changed
-        )
+        cluster, is_new, changed = self._add(message[: self.config.max_message_chars])
+        return Match.model_construct(template_id=cluster.id, template=cluster.text(), is_new=is_new, changed=changed)
 
     def add_id(self, message: str) -> str:
         """Add one message; return only its template id (the fast path for bulk mining)."""
@@ -205,8 +134,11 @@ class TemplateMiner:
         append = out.append
         slow = self._insert
         find = self._find
+        limit = self.config.max_message_chars
         if not self._use_shapes:
             for message in messages:
+                if len(message) > limit:
+                    message = message[:limit]
                 found = find(message, None)
                 append((found if isinstance(found, _Cluster) else slow(found)[0]).id)
             return out
@@ -214,6 +146,8 @@ class TemplateMiner:
         lines = self.lines
         try:
             for message in messages:
+                if len(message) > limit:
+                    message = message[:limit]
                 shape = message.encode("utf-8", "surrogatepass").translate(SHAPE)
                 hit = cache.get(shape)
                 if hit is not None and hit.alive:  # merged-away templates are not alive
@@ -310,7 +244,7 @@ class TemplateMiner:
 
     def match(self, message: str) -> str | None:
         """Template id ``message`` would join, without changing the miner; None if none fits."""
-        tokens = self._tokens.mask_tokens(message)
+        tokens = self._tokens.mask_tokens(message[: self.config.max_message_chars])
         cached = self._cache.get(tuple(tokens))
         if cached is not None and _resolve(cached).alive:
             return _resolve(cached).id
@@ -338,9 +272,7 @@ class TemplateMiner:
                 table.clear()
             table[shape] = cluster
 
-    def _find(
-        self, message: str, plain: bytes | None, hit: _Cluster | None = None
-    ) -> _Cluster | _Pending:
+    def _find(self, message: str, plain: bytes | None, hit: _Cluster | None = None) -> _Cluster | _Pending:
         """Count one message; return its template if a cache knows it, else what placing it needs.
 
         ``plain`` is the message's UTF-8 bytes with digits zeroed (:data:`SHAPE`), if known, and
@@ -411,7 +343,7 @@ class TemplateMiner:
         cluster: _Cluster | None = None
         hard: list[int] = []
         if best is not None:
-            hard = hard_positions(best.tokens, best.open, slots)
+            hard = word_positions(best.tokens, best.open, slots, hard_positions(best.tokens, best.open, slots))
             cluster = self._merge_siblings(leaf, best, slots, hard) if hard else best
         if cluster is None:
             cluster = _Cluster(self._next_id, slots, runs, key, self.lines)
@@ -424,11 +356,38 @@ class TemplateMiner:
             elif len(self._lru) > 2 * len(self._clusters) + 64:  # drop entries of merged templates
                 self._lru = [(c.last_line, c.number, c.id) for c in self._clusters.values()]
                 heapq.heapify(self._lru)
-            return cluster, True, False
-        changed = self._refine(cluster, slots, runs)
-        if hard:
+            survivor = self._unify(cluster)
+            return survivor, survivor is cluster, survivor is not cluster
+        changed = self._refine(cluster, slots, runs) or bool(hard)
+        if changed:
             cluster = self._recollapse(cluster)
-        return cluster, False, changed or bool(hard)
+            cluster = self._unify(cluster)
+        return cluster, False, changed
+
+    def _unify(self, cluster: _Cluster) -> _Cluster:
+        """Merge ``cluster`` with a live template of the same text and length (the older id survives).
+
+        Two templates that read the same are one template to everyone downstream (an id per text);
+        they arise when the same statement was split while its variable looked like plain words.
+        """
+        text = cluster.text()
+        by_text = self._by_text
+        other = by_text.get(text)
+        if (
+            other is None
+            or other is cluster
+            or not other.alive
+            or len(other.tokens) != len(cluster.tokens)
+            or other.text() != text
+        ):
+            if len(by_text) >= 4 * self.config.max_templates:
+                by_text.clear()
+            by_text[text] = cluster
+            return cluster
+        survivor, loser = (other, cluster) if other.number < cluster.number else (cluster, other)
+        self._absorb(survivor, loser, self._leaves.get(loser.key, []))
+        by_text[survivor.text()] = survivor
+        return survivor
 
     def _recollapse(self, cluster: _Cluster) -> _Cluster:
         """Collapse variable slots a refinement made adjacent, and move the template to its new leaf.
@@ -437,7 +396,7 @@ class TemplateMiner:
         to a variable, both form one run. The template then has a shorter skeleton; if a template
         with that skeleton exists, the two merge (the older id survives).
         """
-        tokens, runs, is_open = collapse(cluster.tokens, cluster.runs, cluster.open)
+        tokens, runs, is_open = collapse(cluster.tokens, cluster.runs, cluster.open, self._units)
         if len(tokens) == len(cluster.tokens):
             return cluster
         old = self._leaves.get(cluster.key)
@@ -451,7 +410,9 @@ class TemplateMiner:
         leaf = self._leaves.setdefault(cluster.key, [])
         best = self._best(leaf, tokens)
         leaf.append(cluster)
-        if best is None or hard_positions(best.tokens, best.open, tokens):
+        if best is None or word_positions(
+            best.tokens, best.open, tokens, hard_positions(best.tokens, best.open, tokens)
+        ):
             return cluster
         survivor, other = (best, cluster) if best.number < cluster.number else (cluster, best)
         self._absorb(survivor, other, leaf)
@@ -465,6 +426,8 @@ class TemplateMiner:
         Returns the surviving (oldest) template, or None when fewer than ``min_distinct_values``
         distinct words were seen at those positions (the message then starts its own template).
         """
+        if len(hard) > self.config.max_word_differences:
+            return None
         fixed = [i for i in range(len(tokens)) if i not in hard]
         reference = best.tokens
         values = [{tokens[i]} for i in hard]
@@ -490,7 +453,10 @@ class TemplateMiner:
         survivor.last_line = max(survivor.last_line, other.last_line)
         other.alias = survivor
         other.alive = False
-        leaf.remove(other)
+        if other in leaf:
+            leaf.remove(other)
+            if not leaf and self._leaves.get(other.key) is leaf:
+                del self._leaves[other.key]
         del self._clusters[other.id]
         self._aliases[other.id] = survivor
         if len(self._aliases) > 10 * self.config.max_templates:
@@ -532,7 +498,7 @@ class TemplateMiner:
         best: _Cluster | None = None
         best_score = (-1.0, -1)
         for cluster in leaf:
-            score = similarity(cluster.tokens, cluster.open, tokens, misses)
+            score = similarity(cluster.tokens, cluster.open, tokens, misses, self._caps, self._constants_only)
             if score is not None and score > best_score:
                 best, best_score = cluster, score
         if best is None or best_score[0] < self._threshold:

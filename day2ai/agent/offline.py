@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Any
 
 from day2ai.agent.base import EventListener
@@ -28,6 +29,21 @@ from day2ai.tools.metrics import metric_anomalies
 from day2ai.tools.rca import candidates, rank_root_causes
 from day2ai.tools.topology import dependencies
 from day2ai.tools.traces import trace_summary
+
+
+def baseline_notes(inv: Investigation) -> list[str]:
+    """One note per source naming the fault-free period it was compared with."""
+    out: list[str] = []
+    anomalies = inv.cache.get("metric_anomalies") or []
+    if anomalies:
+        used = Counter(a.baseline for a in anomalies)
+        parts = ", ".join(f"{label} ({n} series)" for label, n in used.most_common())
+        out.append(f"Baseline of metrics: {parts}")
+    for source, key in (("logs", "log_analysis"), ("traces", "trace_analysis")):
+        analysis = inv.cache.get(key)
+        if analysis is not None:
+            out.append(f"Baseline of {source}: {analysis.baseline}")
+    return out
 
 
 class OfflineInvestigator:
@@ -150,6 +166,7 @@ class OfflineInvestigator:
                 f"{to_datetime(p.baseline_start).isoformat()} .. {to_datetime(p.baseline_end).isoformat()}"
                 + (" (given)" if p.explicit_baseline else " (before the onset)")
             )
+            notes.extend(baseline_notes(inv))
         return Report(
             incident=inv.incident,
             investigator=self.name,

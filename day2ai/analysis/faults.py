@@ -16,7 +16,7 @@ def fault_scores(f: Features) -> dict[Fault, float]:
     prox = change.proximity if change is not None else 0.0
     deploy = prox if change is not None and change.kind is ChangeKind.DEPLOY else 0.0
     config = prox if change is not None and change.kind in (ChangeKind.CONFIG, ChangeKind.FEATURE_FLAG) else 0.0
-    errors = max(f.logs, f.origin, _pos(f, MetricKind.ERRORS), min(1.0, 2 * f.error_rate_delta))
+    errors = max(f.logs, f.origin, _pos(f, MetricKind.ERRORS), min(1.0, 2 * f.error_rate_delta), f.new_errors)
     cpu, mem, disk = _pos(f, MetricKind.CPU), _pos(f, MetricKind.MEMORY), _pos(f, MetricKind.DISK)
     traffic_up = _pos(f, MetricKind.TRAFFIC)
     restarts = _pos(f, MetricKind.RESTARTS)
@@ -36,7 +36,9 @@ def fault_scores(f: Features) -> dict[Fault, float]:
     leak_ramp = f.ramp_memory if f.ramp_memory >= 0.8 else 0.0
     s[Fault.MEMORY_LEAK] = max(
         mem * (0.6 + 0.4 * f.ramp_memory) + 0.4 * restarts * (mem > 0.3),
-        leak_ramp * max(restarts, 0.6, mem),
+        # a steady climb alone (a JVM heap filling up slowly all along) is weaker than one that also
+        # leaves the baseline's range or ends in restarts
+        leak_ramp * max(restarts, 0.6, mem) * (1.0 if max(restarts, mem) > 0.3 else 0.5),
         1.1 * h.get(Fault.MEMORY_LEAK, 0.0),
     )
     s[Fault.DISK_FULL] = max(disk, 1.1 * h.get(Fault.DISK_FULL, 0.0))
@@ -54,7 +56,11 @@ def fault_scores(f: Features) -> dict[Fault, float]:
         h.get(Fault.NETWORK_DELAY, 0.0), ch.get(Fault.NETWORK_DELAY, 0.0)
     )
     # a datastore or third party has no code of ours: errors originating there are its failure
-    code = 0.0 if external else max(h.get(Fault.CODE_ERROR, 0.0), 0.8 * ch.get(Fault.CODE_ERROR, 0.0), f.origin * 0.8)
+    code = (
+        0.0
+        if external
+        else max(h.get(Fault.CODE_ERROR, 0.0), 0.8 * ch.get(Fault.CODE_ERROR, 0.0), f.origin * 0.8, f.log_origin)
+    )
     s[Fault.CODE_ERROR] = 0.8 * code * (1.0 - 0.6 * max(deploy, config))
     anomaly = max(errors, f.latency, f.self_time, resource)
     s[Fault.BAD_DEPLOY] = deploy * anomaly * (1.0 if f.new_error_templates or errors > 0.4 else 0.8)

@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field
 
 from day2ai.analysis.changes import ScoredChange, time_proximity
 from day2ai.analysis.graph import CallGraph
-from day2ai.analysis.logs import LogAnalysis, log_strength
+from day2ai.analysis.logs import ERROR_RANK, LogAnalysis, log_strength
 from day2ai.analysis.metrics import MetricKind, ServiceMetricProfile, strength
 from day2ai.analysis.periods import Periods
 from day2ai.analysis.traces import TraceAnalysis
 from day2ai.models import ComponentKind, Fault
+from day2ai.sources.base import LEVEL_RANK
 
 ANOMALOUS = 0.45  # own-anomaly level from which a component counts as anomalous
 
@@ -49,6 +50,10 @@ class Features(BaseModel):
     missing: float = 0.0
     logs: float = 0.0
     new_error_templates: int = 0
+    new_errors: float = 0.0  # its own new or surging error templates that name no peer or other fault
+    saturation: float = 0.0  # a 0..1 resource ratio (CPU, memory, connections) at its ceiling
+    log_origin: float = 0.0  # new errors here and not in its callees, with callers failing (Nezha-like)
+    callers_new_errors: float = 0.0  # its callers' own new error templates, when it has new errors too
     hints: dict[Fault, float] = Field(default_factory=dict)  # own log lines
     caller_hints: dict[Fault, float] = Field(default_factory=dict)  # callers' lines naming it
     mentioned: float = 0.0
@@ -83,17 +88,17 @@ class Features(BaseModel):
             return (max(self.self_time, self.origin, self.edge_in) + self.blamed()) / 2.0
         return (
             max(self.metric_up, 0.7 * self.metric)
-            + 0.9 * self.logs
+            + max(0.9 * self.logs, self.log_origin)
             + max(self.self_time, self.origin, self.gap_in)
             + self.blamed()
         ) / 4.0
 
     def blamed(self) -> float:
         """How much its callers suffer on calls to it (span edges, error lines naming it)."""
-        return max(self.edge_in, self.mentioned, max(self.caller_hints.values(), default=0.0))
+        return max(self.edge_in, self.mentioned, max(self.caller_hints.values(), default=0.0), self.callers_new_errors)
 
     def _combine(self, metric: float, drop: float) -> float:
-        parts = [metric, 0.9 * self.logs, self.self_time, self.origin, 0.7 * self.latency, drop]
+        parts = [metric, 0.9 * self.logs, self.log_origin, self.self_time, self.origin, 0.7 * self.latency, drop]
         if not self.own_telemetry:
             parts += [0.9 * self.edge_in, 0.8 * self.mentioned]
         else:
@@ -137,6 +142,7 @@ def build_features(sig: Signals) -> dict[str, Features]:
         f.metric_up = strength(f.metric_z)
         f.up_kinds = {k: strength(v) for k, v in prof.up.items()}
         f.ramp_memory = prof.ramps.get(MetricKind.MEMORY, 0.0)
+        f.saturation = prof.saturation
         for kind, a in prof.by_kind.items():
             f.metric_kinds[kind] = math.copysign(strength(a.score), a.direction or 1)
             f.missing = max(f.missing, a.missing)
@@ -145,6 +151,7 @@ def build_features(sig: Signals) -> dict[str, Features]:
         f.onset = prof.onset
     if sig.logs:
         _log_features(sig.logs, feats)
+        _log_origins(sig.graph, feats)
     if sig.traces:
         _trace_features(sig.traces, feats)
     for ch in sig.changes:
@@ -180,6 +187,17 @@ def _log_features(logs: LogAnalysis, feats: dict[str, Features]) -> None:
         f.hints = {h: log_strength(v) for h, v in prof.hints.items()}
         if prof.onset is not None and (f.onset is None or prof.onset < f.onset - 60):
             f.onset = prof.onset if f.onset is None else min(f.onset, prof.onset)
+        plain = [t for t in prof.templates if t.is_error and not t.mentions and not t.hosts]
+        plain = [t for t in plain if not t.hints or t.hints[0] is Fault.CODE_ERROR]
+        # the developer's own severity: a WARN line whose text sounds like an error counts half
+        f.new_errors = max(
+            (
+                (logs.newness(t) if t.is_new else log_strength(t.score))
+                * (1.0 if LEVEL_RANK.get(t.level or "", ERROR_RANK) >= ERROR_RANK else 0.5)
+                for t in plain
+            ),
+            default=0.0,
+        )
         for t in prof.templates[:4]:
             f.keys.append(f"log:{svc}:{t.template_id}")
     for svc, m, t in logs.error_mentions():
@@ -193,6 +211,20 @@ def _log_features(logs: LogAnalysis, feats: dict[str, Features]) -> None:
         key = f"log:{svc}:{t.template_id}"
         if key not in g.keys:
             g.keys.append(key)
+
+
+def _log_origins(graph: CallGraph, feats: dict[str, Features]) -> None:
+    """Where new error patterns start along the call graph (in the spirit of Nezha): a component with
+    new error templates of its own whose callees show none is where they originate; callers with new
+    errors of their own corroborate it (their calls fail). The call graph comes from spans, logs or
+    the topology."""
+    for n, f in feats.items():
+        if f.new_errors <= 0.0:
+            continue
+        below = max((feats[c].new_errors for c in graph.callees(n) if c in feats), default=0.0)
+        above = max((feats[c].new_errors for c in graph.callers(n) if c in feats), default=0.0)
+        f.log_origin = f.new_errors * (1.0 - below) * (0.5 + 0.5 * above)
+        f.callers_new_errors = above * (1.0 - below)
 
 
 def _trace_features(traces: TraceAnalysis, feats: dict[str, Features]) -> None:

@@ -120,6 +120,7 @@ def _explainable(a: Features, d: Features, cause_d: float, path_errors: float | 
         d.edge_err_in,
         d.mentioned,
         d.logs * (1.0 if d.new_error_templates else 0.5),
+        d.log_origin,
     )
     return (err * min(1.0, d_err) + lat * cause_d) / total
 
@@ -134,6 +135,7 @@ def _can_fail(f: Features) -> float:
         f.span_drop,
         _pos(f, MetricKind.RESTARTS),
         f.logs if f.new_error_templates else 0.0,
+        f.log_origin,
         max(f.caller_hints.values(), default=0.0),
         f.missing,
     )
@@ -222,7 +224,8 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
         chg = f.change.proximity if f.change is not None and f.change.minutes_before_onset > -5 else 0.0
         impact = 1.0
         if judge_impact and graph.callers(n) and not load:
-            impact = 0.5 + 0.5 * min(1.0, 2.0 * f.blamed())
+            # a resource at its ceiling is a fault of its own, whatever its callers show yet
+            impact = 0.5 + 0.5 * min(1.0, max(2.0 * f.blamed(), f.saturation))
         # magnitude: breaks near-ties, unless it is all there is (metrics only: no call graph, no
         # spans, no logs), where the size of the change is the best-known signal (robust z, as in BARO)
         loud = min(1.0, math.log10(1.0 + f.metric_z) / 3.0) if loud_weight < 1.0 else min(1.0, f.metric_z / 200.0)

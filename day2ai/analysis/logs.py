@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from day2ai.analysis.logmining import TemplateMiner
-from day2ai.analysis.periods import Periods
+from day2ai.analysis.periods import Periods, baseline_label, needs_pre
 from day2ai.analysis.signatures import ComponentMatcher, fault_hints, is_errorish
 from day2ai.models import Fault
 from day2ai.sources.base import LEVEL_RANK
@@ -75,6 +75,15 @@ class LogAnalysis(BaseModel):
     profiles: dict[str, LogServiceProfile]
     lines: int
     templates: int
+    baseline: str = "before the onset"  # which fault-free period was compared (periods.baseline_label)
+    baseline_minutes: float = 0.0  # minutes of baseline the logs cover
+
+    def newness(self, t: TemplateChange) -> float:
+        """Confidence that a template unseen in the baseline is really new: the probability that the
+        baseline would have shown it at least once at its incident rate (Poisson), 1 - exp(-r * B)."""
+        if not t.is_new or t.incident_rate <= 0:
+            return 0.0
+        return float(1.0 - math.exp(-t.incident_rate * self.baseline_minutes))
 
     def error_mentions(self) -> Iterator[tuple[str, str, TemplateChange]]:
         """(service, component it names, template) for every notable error template naming a peer."""
@@ -151,11 +160,10 @@ class LogAccumulator:
         matcher = ComponentMatcher(components)
         b0, b1 = self._bin_range(periods.baseline_start, periods.baseline_end)
         i0, i1 = self._bin_range(periods.incident_start, periods.incident_end)
-        base_min = max(periods.baseline_seconds, self.bin_seconds) / 60.0
-        inc_min = max(periods.incident_seconds, self.bin_seconds) / 60.0
+        base_bins, base_min, inc_min, used = self._baseline_bins(periods)
         by_service: dict[str, list[TemplateChange]] = {}
         for (svc, tid), st in self._stats.items():
-            bc = sum(c for b, c in st.bins.items() if b0 <= b < b1)
+            bc = sum(c for b, c in st.bins.items() if b in base_bins)
             ic_bins = [b for b in st.bins if i0 <= b <= i1]
             ic = sum(st.bins[b] for b in ic_bins)
             if bc == 0 and ic == 0:
@@ -195,7 +203,34 @@ class LogAccumulator:
         for svc, onset in onsets.items():
             if svc in profiles:
                 profiles[svc] = profiles[svc].model_copy(update={"onset": onset})
-        return LogAnalysis(profiles=profiles, lines=self.lines, templates=len(self.miner.templates()))
+        return LogAnalysis(
+            profiles=profiles,
+            lines=self.lines,
+            templates=len(self.miner.templates()),
+            baseline=used,
+            baseline_minutes=base_min,
+        )
+
+    def _baseline_bins(self, periods: Periods) -> tuple[set[int], float, float, str]:
+        """Baseline bins (the given baseline, widened by the time before the onset when it holds fewer
+        logged bins than the incident period), and the minutes of each period that the logs cover:
+        rates are per covered minute, so a source that only logged around the fault compares fairly."""
+        b0, b1 = self._bin_range(periods.baseline_start, periods.baseline_end)
+        i0, i1 = self._bin_range(periods.incident_start, periods.incident_end)
+        covered = {b for st in self._stats.values() for b in st.bins}
+        base = set(range(b0, b1))
+        inc = covered.intersection(range(i0, i1 + 1))
+        widened = needs_pre(periods, len(base & covered), len(inc))
+        if widened:
+            p0, p1 = self._bin_range(float(periods.pre_start or 0.0), float(periods.pre_end or 0.0))
+            base.update(range(p0, p1))
+        per_min = self.bin_seconds / 60.0
+        if covered:
+            base_min, inc_min = max(len(base & covered), 1) * per_min, max(len(inc), 1) * per_min
+        else:
+            base_min = max(periods.baseline_seconds, self.bin_seconds) / 60.0
+            inc_min = max(periods.incident_seconds, self.bin_seconds) / 60.0
+        return base, base_min, inc_min, baseline_label(periods, widened)
 
     def _profile(
         self,

@@ -18,7 +18,7 @@ from enum import StrEnum
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from day2ai.analysis.periods import Periods
+from day2ai.analysis.periods import Periods, baseline_label, needs_pre
 
 Z_CAP = 1000.0
 ONSET_Z = 4.0
@@ -108,6 +108,8 @@ class SeriesAnomaly(BaseModel):
     ramp: float = 0.0  # monotonic-trend strength in the incident period (0..1)
     missing: float = 0.0  # share of incident points missing while the baseline had data
     counter: bool = False  # scored as per-step increases of a counter
+    persists: bool = True  # out of its band from the onset to the end of the incident period, mostly
+    baseline: str = "before the onset"  # which fault-free period it was compared with (baseline_label)
 
     @property
     def bad_direction(self) -> bool:
@@ -175,12 +177,15 @@ def _as_counter(name: str, vs: np.ndarray) -> bool:
 
 
 def sustained_peak(z: np.ndarray) -> tuple[int, float]:
-    """(index, |z|) of the largest deviation the next point also reaches (a lone spike does not count)."""
+    """(index, |z|) of the largest deviation the next point also reaches (a lone spike does not count,
+    except at the end of the data, where the next point is not known yet)."""
     a = np.abs(z)
     if len(a) == 1:
         return 0, float(a[0])
     pair = np.minimum(a[:-1], a[1:])
     i = int(np.argmax(pair))
+    if a[-1] > pair[i] and a[-1] > a[-2]:  # the last point has no successor yet: it may be a start
+        return len(a) - 1, float(a[-1])
     return (i + 1 if a[i + 1] > a[i] else i), float(pair[i])
 
 
@@ -250,6 +255,7 @@ def score_series(
         ts, vs = ts[1:], inc
     base_mask = (ts >= periods.baseline_start) & (ts < periods.baseline_end)
     inc_mask = (ts >= periods.incident_start) & (ts <= periods.incident_end)
+    base_mask, used = widen_baseline(ts, vs, base_mask, inc_mask, periods, min_points)
     base = vs[base_mask]
     base = base[np.isfinite(base)]
     inc_ts, inc_vs = ts[inc_mask], vs[inc_mask]
@@ -272,6 +278,7 @@ def score_series(
             peak_value=float("nan"),
             missing=missing,
             counter=counter,
+            baseline=used,
         )
     z = np.clip((inc_vs - med) / scale, -Z_CAP, Z_CAP)
     peak, score = sustained_peak(z)
@@ -280,9 +287,12 @@ def score_series(
         peak = int(np.argmax(np.abs(z)))
         score = float(abs(z[peak]))
         up_score = max(0.0, float(z.max()))
+    elif classify_metric(name) not in (MetricKind.MEMORY, MetricKind.DISK):  # levels a sawtooth revisits
+        score, up_score = _within_baseline_range((inc_vs - med) / scale, score, up_score, (base - med) / scale)
     inc_med = float(np.median(inc_vs))
     direction = int(np.sign(z[peak])) if score >= 1.0 else 0
     onset = find_onset(inc_ts, z) if score >= ONSET_Z else None
+    persists = onset is None or _persists(inc_ts, z, onset, periods.detected)
     ramp = _ramp_strength(inc_vs) if direction > 0 else 0.0
     kind = classify_metric(name)
     if kind in (MetricKind.MEMORY, MetricKind.DISK) and not counter:
@@ -302,7 +312,57 @@ def score_series(
         ramp=round(ramp, 3),
         missing=round(missing, 3),
         counter=counter,
+        persists=persists,
+        baseline=used,
     )
+
+
+IN_RANGE_CAP = 2.0  # score of a deviation the fault-free period itself reached: below ONSET_Z, "normal"
+
+
+def _within_baseline_range(raw_z: np.ndarray, score: float, up_score: float, base_z: np.ndarray) -> tuple[float, float]:
+    """A sustained deviation no larger than one the baseline itself showed is not an anomaly (a range
+    test: sporadic series such as a tail latency over a handful of calls, which sat at a timeout in
+    the fault-free period too, have a tiny robust scale and would otherwise look infinitely anomalous).
+    ``raw_z`` is not capped, so that 3x the baseline's worst still counts. Only applies when the
+    baseline holds enough points to have shown its range (>= 10)."""
+    if len(base_z) < 10:
+        return score, up_score
+    hi, lo = float(base_z.max()), float(base_z.min())
+    peak, raw = sustained_peak(raw_z)
+    if score > IN_RANGE_CAP and ((raw_z[peak] > 0 and raw <= hi) or (raw_z[peak] < 0 and -raw >= lo)):
+        score = IN_RANGE_CAP
+    if up_score > IN_RANGE_CAP and sustained_peak(np.maximum(raw_z, 0.0))[1] <= hi:
+        up_score = IN_RANGE_CAP
+    return score, up_score
+
+
+# share of points out of band between onset and detection for an onset to date the incident: one in
+# three still admits intermittent faults (crash loops, flapping); chosen as the round figure between a
+# lone episode (one burst) and a steady fault, not fitted
+PERSIST_SHARE = 1.0 / 3.0
+
+
+def _persists(ts: np.ndarray, z: np.ndarray, onset: float, detected: float | None, threshold: float = ONSET_Z) -> bool:
+    """The series stays out of its band from ``onset`` until detection for a share of the points
+    (:data:`PERSIST_SHARE`): a fault lasts until it is detected, a passing episode (a burst of timeouts
+    that recovered well before the alert) does not. What happens after detection does not count."""
+    end = max(detected, onset) if detected is not None else float(ts[-1])
+    after = np.abs(z[(ts >= onset) & (ts <= end)]) >= threshold
+    return bool(len(after) and np.mean(after) >= PERSIST_SHARE)
+
+
+def widen_baseline(
+    ts: np.ndarray, vs: np.ndarray, base_mask: np.ndarray, inc_mask: np.ndarray, periods: Periods, min_points: int
+) -> tuple[np.ndarray, str]:
+    """The baseline samples of one series: the given baseline, joined by the fault-free time before the
+    onset when the given one is sparser than the incident period (:func:`~.periods.needs_pre`; a
+    one-minute baseline of one-minute metrics is one point)."""
+    n_base = int(np.isfinite(vs[base_mask]).sum())
+    if not needs_pre(periods, n_base, int(inc_mask.sum()), min_points):
+        return base_mask, baseline_label(periods, False)
+    pre = (ts >= float(periods.pre_start or 0.0)) & (ts < float(periods.pre_end or 0.0))
+    return base_mask | pre, baseline_label(periods, True)
 
 
 _IDENTITY_LABELS = ("pod", "instance", "pod_name", "container", "node", "host", "kubernetes_pod_name")
@@ -317,7 +377,23 @@ def _instance(labels: Mapping[str, str]) -> str:
 
 def series_onsets(anomalies: Iterable[SeriesAnomaly], min_score: float = 8.0) -> list[float]:
     """Onsets of the strong, sustained anomalies (input to :func:`~.periods.combine_onsets`)."""
-    return [a.onset for a in anomalies if a.onset is not None and a.score >= min_score and a.bad_direction]
+    return [
+        a.onset for a in anomalies if a.onset is not None and a.score >= min_score and a.bad_direction and a.persists
+    ]
+
+
+SATURATED = 0.9  # share of a 0..1 ratio (of a limit) from which a resource counts as at its ceiling
+
+
+def saturation(a: SeriesAnomaly) -> float:
+    """How far a resource ratio (CPU, memory or connections against a limit; values in 0..1) went from
+    its baseline to its ceiling: a pool at 10/10 matters more than CPU going 0.30 -> 0.35. 0 unless the
+    sustained peak reaches :data:`SATURATED` from a baseline below it."""
+    if a.kind not in (MetricKind.CPU, MetricKind.MEMORY, MetricKind.CONNECTIONS) or a.direction <= 0:
+        return 0.0
+    if not (0.0 <= a.baseline_value < SATURATED <= a.peak_value <= 1.0):
+        return 0.0
+    return min(1.0, (a.peak_value - a.baseline_value) / (1.0 - a.baseline_value))
 
 
 class ServiceMetricProfile(BaseModel):
@@ -329,6 +405,7 @@ class ServiceMetricProfile(BaseModel):
     onset: float | None  # earliest onset among its strong anomalies
     up: dict[MetricKind, float] = {}  # strongest increase per kind (a leak before an OOM kill counts)
     ramps: dict[MetricKind, float] = {}  # strongest steady growth per kind
+    saturation: float = 0.0  # strongest :func:`saturation` of its series
 
     def top(self, n: int = 3) -> list[SeriesAnomaly]:
         return sorted(self.by_kind.values(), key=lambda a: -a.score)[:n]
@@ -352,7 +429,9 @@ def service_profiles(
     onsets: dict[str, list[float]] = {}
     ups: dict[str, dict[MetricKind, float]] = {}
     ramps: dict[str, dict[MetricKind, float]] = {}
+    sat: dict[str, float] = {}
     for a in anomalies:
+        sat[a.service] = max(sat.get(a.service, 0.0), saturation(a))
         up = ups.setdefault(a.service, {})
         up[a.kind] = max(up.get(a.kind, 0.0), a.up_score)
         if a.ramp > 0:
@@ -375,6 +454,7 @@ def service_profiles(
             onset=min(ons) if ons else None,
             up=ups.get(svc, {}),
             ramps=ramps.get(svc, {}),
+            saturation=sat.get(svc, 0.0),
         )
     return out
 

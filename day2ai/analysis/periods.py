@@ -17,6 +17,10 @@ from day2ai.models import Incident
 
 MIN_GUARD_S = 120.0
 MAX_GUARD_S = 900.0
+# the time before the onset a sparse source may be compared with, even before the window starts (when
+# the source returns it): half an hour, the usual length of a baseline (the bundle spec's examples and
+# the Nezha dataset keep 30 minutes of metrics before a fault); not fitted
+PRE_ONSET_S = 1800.0
 
 
 class Periods(BaseModel):
@@ -30,6 +34,11 @@ class Periods(BaseModel):
     incident_end: float
     onset: float
     explicit_baseline: bool = False
+    # fault-free time before the onset inside the window, kept next to an explicit baseline: a
+    # source whose data is too sparse in the given baseline (one 1-minute point) falls back on it
+    pre_start: float | None = None
+    pre_end: float | None = None
+    detected: float | None = None  # when the alert fired: a fault still lasts then
 
     @property
     def baseline_seconds(self) -> float:
@@ -42,13 +51,37 @@ class Periods(BaseModel):
     def in_baseline(self, t: float) -> bool:
         return self.baseline_start <= t < self.baseline_end
 
+    @property
+    def has_pre(self) -> bool:
+        return self.pre_start is not None and self.pre_end is not None and self.pre_end > self.pre_start
+
     def in_incident(self, t: float) -> bool:
         return self.incident_start <= t <= self.incident_end
+
+
+def needs_pre(periods: Periods, n_base: int, n_inc: int, minimum: int = 1) -> bool:
+    """Whether a source should also compare with the fault-free time before the onset: the given
+    baseline holds fewer observations of it than the incident period does (or fewer than
+    ``minimum``), so its rates would be noisier than the incident's. Both periods are fault-free,
+    so their union is too; rates, not counts, are compared."""
+    return periods.explicit_baseline and periods.has_pre and n_base < max(minimum, n_inc)
+
+
+def baseline_label(periods: Periods, widened: bool) -> str:
+    """Which fault-free period a comparison used, for the report."""
+    if not periods.explicit_baseline:
+        return "before the onset"
+    return "given + before the onset" if widened else "given"
 
 
 def preliminary_periods(incident: Incident) -> Periods:
     """Periods before any onset estimate: baseline ends a guard interval before detection."""
     w0, w1 = incident.window.start_s, incident.window.end_s
+    b = incident.baseline
+    if b is not None and b.seconds > 0 and b.end_s <= w0:
+        # the fault-free reference lies before the window (a live investigation: the span before
+        # --since): the whole window may hold the onset, search all of it
+        return periods_for_onset(incident, w0)
     detected = min(max(incident.detected_at.timestamp(), w0), w1)
     pre = detected - w0
     if pre < 4 * MIN_GUARD_S:  # detection at (or before) the window start: use the first third
@@ -67,15 +100,29 @@ def periods_for_onset(incident: Incident, onset: float) -> Periods:
         # an explicit baseline that overlaps the anomaly is cut at the onset when possible
         if b0 < onset < b1 and onset - b0 >= 0.3 * (b1 - b0):
             b1 = onset
+        start = min(b1, w1) if b0 <= onset < b1 else onset
+        # a fault-free period declared after the onset ends the incident period (the fault was over)
+        end = b0 if start < b0 < w1 and b0 - start >= min(MIN_GUARD_S, 0.5 * (w1 - start)) else w1
+        pre_end = onset
         return Periods(
             baseline_start=b0,
             baseline_end=b1,
-            incident_start=max(onset, min(b1, w1)),
-            incident_end=w1,
+            incident_start=start,
+            incident_end=end,
             onset=onset,
             explicit_baseline=True,
+            pre_start=min(w0, onset - PRE_ONSET_S),
+            pre_end=pre_end,
+            detected=incident.detected_at.timestamp(),
         )
-    return Periods(baseline_start=w0, baseline_end=onset, incident_start=onset, incident_end=w1, onset=onset)
+    return Periods(
+        baseline_start=w0,
+        baseline_end=onset,
+        incident_start=onset,
+        incident_end=w1,
+        onset=onset,
+        detected=incident.detected_at.timestamp(),
+    )
 
 
 def combine_onsets(onsets: Sequence[float], incident: Incident, quantile: float = 0.2) -> float | None:

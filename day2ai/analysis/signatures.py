@@ -209,9 +209,10 @@ _ERRORISH = re.compile(
 )
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z0-9]")
-_URL_HOST = re.compile(r"[a-z][a-z0-9+.-]*://([A-Za-z0-9.-]+)")
+# the host of a URL, after any ``user[:password]@`` (a user name is not a component)
+_URL_HOST = re.compile(r"[a-z][a-z0-9+.-]*://(?:[^\s/@]*@)?([A-Za-z0-9.-]+)")
 _CODE_FILE = re.compile(r"\.(java|go|py|js|mjs|ts|rb|cs|kt|scala|c|cc|cpp|h|rs|php|ex|exs|swift|class|jar)$")
-_HOST_PORT = re.compile(r"(?<![\w.-])([A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*):\d{2,5}\b")
+_HOST_PORT = re.compile(r"(?<![\w.:/-])([A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*):\d{2,5}\b(?!@)")
 
 
 def fault_hints(text: str) -> list[Fault]:

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from day2ai.analysis.graph import kind_from_system
-from day2ai.analysis.periods import Periods
+from day2ai.analysis.periods import Periods, baseline_label, needs_pre
 from day2ai.models import ComponentKind
 
 _PEER_KEYS = (
@@ -142,6 +142,7 @@ class TraceAnalysis(BaseModel):
     has_status: bool
     has_baseline: bool
     peer_kinds: dict[str, ComponentKind] = Field(default_factory=dict)  # from db.system / messaging.system
+    baseline: str = "before the onset"  # which fault-free period was compared (periods.baseline_label)
 
 
 class TraceAccumulator:
@@ -233,6 +234,9 @@ class TraceAccumulator:
         self_ms = np.maximum(dur - child_sum, 0.0)
         in_base = (start >= periods.baseline_start) & (start < periods.baseline_end)
         in_inc = (start >= periods.incident_start) & (start <= periods.incident_end)
+        widened = needs_pre(periods, int(in_base.sum()), int(in_inc.sum()))
+        if widened:  # a given baseline sparser than the incident: the time before the onset too
+            in_base |= (start >= float(periods.pre_start or 0.0)) & (start < float(periods.pre_end or 0.0))
         parent_svc = np.where(has_parent, svc[np.maximum(parent, 0)], -1)
         cross = has_parent & (parent_svc != svc)
         entry = ~has_parent | cross
@@ -257,6 +261,8 @@ class TraceAccumulator:
                     names.append(target)
             peer_callee[i] = idx
         minutes_b = max(periods.baseline_seconds, 1.0) / 60.0
+        if widened:  # per minute that spans were recorded in
+            minutes_b = max(1.0, float(len(np.unique(start[in_base] // 60.0))))
         caller_self = np.where(has_parent, self_ms[np.maximum(parent, 0)], 0.0)
         edges = self._edges(
             names, svc, parent_svc, cross, peer_callee, dur, err, in_base, in_inc, set(virtual), caller_self
@@ -311,6 +317,7 @@ class TraceAccumulator:
             profiles=profiles,
             has_status=bool((np.asarray(self.error) >= 0).any()),
             has_baseline=bool(in_base.any()),
+            baseline=baseline_label(periods, widened),
         )
 
     def _edges(

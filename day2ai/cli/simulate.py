@@ -45,6 +45,14 @@ def simulate_command(
     spans: Annotated[int | None, typer.Option("--spans", min=0, help="about this many spans")] = None,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="worker processes")] = 1,
     gzip_all: Annotated[bool, typer.Option("--gzip", help="write every JSONL file gzip-compressed")] = False,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="tidy (default) or real: the shapes of real datasets (1-min metrics, "
+            "a short baseline, logs/spans only around the fault, no span status, topology, changes)",
+        ),
+    ] = "tidy",
 ) -> None:
     """Write realistic incident bundles (with truth.yaml) for evaluation."""
     from day2ai.evaluation.simulator import Difficulty, simulate
@@ -65,6 +73,8 @@ def simulate_command(
     s = seed if seed is not None else int(preset.get("seed", 0))
     if n <= 0:
         raise InputError("--cases: give a number of cases (or --suite)")
+    if mode not in ("tidy", "real"):
+        raise InputError(f"--mode: {mode!r} is not tidy or real")
     started = time.perf_counter()
     paths = simulate(
         out,
@@ -80,6 +90,11 @@ def simulate_command(
         jobs=jobs,
         gzip_all=gzip_all or bool(preset.get("gzip", 0)),
     )
+    if mode == "real":
+        from day2ai.evaluation.simulator.realmode import to_real_mode
+
+        for path in paths:
+            to_real_mode(path)
     typer.echo(f"wrote {len(paths)} bundles to {out} in {time.perf_counter() - started:.1f} s (seed {s})")
 
 

@@ -61,3 +61,12 @@ def test_component_matcher_known_and_hosts() -> None:
     assert m.known("orders_db is slow, payments too", exclude="payments") == ["orders-db"]
     assert m.hosts("POST https://api.stripe.com/v1/charges failed") == ["api.stripe.com"]
     assert m.hosts("dial tcp 10.0.0.3:5432: i/o timeout") == []
+
+
+def test_url_user_names_are_not_hosts() -> None:
+    m = ComponentMatcher(["api", "db-payments"])
+    line = "connection to postgresql://payuser:s3cret@db-payments:5432/pay failed"
+    assert m.hosts(line) == []
+    assert m.known(line) == ["db-payments"]
+    assert m.hosts("redis://cacheuser:12345@cache-7.internal:6379/0 refused") == ["cache-7.internal"]
+    assert m.hosts("GET https://admin@status.example.com/health timed out") == ["status.example.com"]

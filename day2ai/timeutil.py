@@ -5,6 +5,7 @@ Internally day2ai works in float epoch seconds (UTC); models expose aware ``date
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -63,9 +64,12 @@ def _parse_string(text: str) -> float:
     m = _RFC3339.match(text)
     if not m:
         try:
-            return float(text)
+            epoch = float(text)
         except ValueError:
             raise ValueError(f"not an RFC 3339 timestamp or epoch seconds: {text[:40]!r}") from None
+        if not math.isfinite(epoch):
+            raise ValueError(f"timestamp is not finite: {text[:40]!r}")
+        return epoch
     year, month, day, hour, minute, second, frac, tz = m.groups()
     try:
         dt = datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59),

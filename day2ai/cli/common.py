@@ -23,7 +23,9 @@ R = TypeVar("R")
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one ``day2ai: error: ...`` line on stderr and return the Exit to raise."""
-    print(f"day2ai: error: {message}", file=sys.stderr)
+    from day2ai.safetext import clean
+
+    print(f"day2ai: error: {clean(message)}", file=sys.stderr)
     return typer.Exit(code)
 
 

@@ -21,6 +21,7 @@ import typer
 
 from day2ai.cli.common import cli_errors, echo_json
 from day2ai.errors import InputError
+from day2ai.safetext import clean
 
 if TYPE_CHECKING:
     from day2ai.knowledge import KnowledgeBase
@@ -89,7 +90,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{directory}: not a directory")
         stats = _open(index, server, embedding).ingest(directory)
         for warning in stats.warnings:
-            print(f"day2ai: warning: {warning}", file=sys.stderr)
+            print(f"day2ai: warning: {clean(warning)}", file=sys.stderr)
         if output is Format.json:
             echo_json(stats.model_dump(mode="json"))
             return
@@ -124,9 +125,11 @@ def register(app: typer.Typer) -> None:
             return
         if not hits:
             print("no match")
-        for n, hit in enumerate(hits, start=1):
-            print(f"{n}. {hit.ref}  [{hit.kind.value}] {hit.title}  (score {hit.score:.2f})")
-            print(f"   {hit.snippet}")
+        from day2ai.redact import redact
+
+        for n, hit in enumerate(hits, start=1):  # documents are untrusted: no secrets, no escape sequences
+            print(clean(redact(f"{n}. {hit.ref}  [{hit.kind.value}] {hit.title}  (score {hit.score:.2f})")))
+            print(f"   {clean(redact(hit.snippet))}")
 
     @kb_app.command("stats")
     @cli_errors

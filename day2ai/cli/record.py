@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from day2ai.cli.common import cli_errors
+from day2ai.cli.common import cli_errors, fail
 from day2ai.sources.record import RecordSummary
 
 
@@ -59,6 +59,10 @@ def record(
         print(f"  gap: {gap.source}: {gap.reason}")
     for note in summary.truncated:
         print(f"  truncated: {note}")
+    if not any(v for k, v in summary.counts.items() if k != "topology"):
+        # a bundle with no telemetry would replay as a healthy system: say so and fail (validate refuses it too)
+        raise fail(f"recorded no telemetry at all (0 series, log lines, spans and changes): {out} is empty; "
+                   "check the backends named above", 1)
 
 
 def register(app: typer.Typer) -> None:

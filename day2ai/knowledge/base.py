@@ -8,6 +8,7 @@ made synchronously (safe inside Jupyter, which already runs an event loop).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,7 @@ from day2ai.knowledge.search import (
     single_ranking,
 )
 from day2ai.knowledge.similar import evidence_query
+from day2ai.knowledge.snapshot import Snapshot, read_snapshot, shared_embedder, vector_ranking, write_snapshot
 from day2ai.knowledge.store import (
     DEFAULT_COLLECTION,
     ChromaStore,
@@ -46,6 +49,7 @@ DEFAULT_INDEX = Path(".day2ai/kb")
 CHROMA_DB = "chroma.sqlite3"  # the file chromadb.PersistentClient keeps in its folder
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 POOL = 50
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -81,13 +85,25 @@ def markdown_files(root: Path) -> list[Path]:
     return sorted(files)
 
 
+def _inside(real_root: Path, file: Path) -> bool:
+    """Whether ``file`` with its symlinks resolved stays inside the (resolved) ingested directory."""
+    try:
+        return file.resolve().is_relative_to(real_root)
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
 def _parse_dir(root: Path) -> tuple[list[ParsedFile], set[str], list[str]]:
     """Parse every Markdown file: (parsed files, paths that failed to parse, warnings)."""
     parsed: list[ParsedFile] = []
     failed: set[str] = set()
     warnings: list[str] = []
+    real_root = root.resolve()
     for file in markdown_files(root):
         rel = file.relative_to(root).as_posix()
+        if not _inside(real_root, file):
+            warnings.append(f"{rel}: links to a file outside {root} (skipped: never read)")
+            continue
         try:
             text = file.read_text(encoding="utf-8")
             item = parse_markdown(text, rel)
@@ -129,6 +145,7 @@ class KnowledgeBase:
         self.fusion = Fusion(fusion)
         self._store: ChromaStore | None = None
         self._catalogue: Catalogue | None = None
+        self._snap: Snapshot | None = None  # numpy copy of an embedded index: searches without chromadb
         self._lock = threading.RLock()
 
     # ---- plumbing ---------------------------------------------------------------------------
@@ -136,6 +153,8 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         """The embedder given, else the one an existing index was built with, else the default."""
+        if self._embedder is None and (snap := self._fast()) is not None:
+            self._embedder = shared_embedder(snap.embedder)
         if self._embedder is None:
             store = self._connect(create=False)
             name = store.built_with() if store is not None else None
@@ -164,16 +183,42 @@ class KnowledgeBase:
     def exists(self) -> bool:
         """True when the index holds a knowledge collection (ingested at least once)."""
         with self._lock:
+            if self._fast() is not None:
+                return True
             store = self._connect(create=False)
             return store is not None and store.built_with() is not None
 
+    def _fast(self) -> Snapshot | None:
+        """The search snapshot of an embedded index (None for a server, or when missing or stale)."""
+        if self._snap is None and self._server is None and self._path is not None:
+            self._snap = read_snapshot(self._path)
+        return self._snap
+
+    def _save_snapshot(self, store: ChromaStore, records: tuple[list[str], list[str], list[dict[str, Any]]]) -> None:
+        """Write the search snapshot of an embedded index (an optimisation: failures are only logged)."""
+        if self._server is not None or self._path is None:
+            return
+        ids, texts, metas = records
+        try:
+            vectors: dict[str, np.ndarray] = {}
+            for start in range(0, len(ids), 2000):
+                vectors.update(store.embeddings_for(ids[start : start + 2000]))
+            matrix = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, self.embedder.dim), np.float32)
+            write_snapshot(self._path, Snapshot(ids, texts, metas, matrix.astype(np.float32), self.embedder.name))
+        except (OSError, KeyError, ValueError, KnowledgeError) as exc:
+            log.warning("cannot write the search snapshot of %s: %s", self._path, exc)
+
     def _load(self) -> Catalogue | None:
         with self._lock:
+            if self._catalogue is None and (snap := self._fast()) is not None:
+                self._catalogue = Catalogue.build(snap.ids, snap.texts, snap.metas)
             if self._catalogue is None:
                 store = self._open(create=False)
                 if store is None:
                     return None
-                self._catalogue = Catalogue.build(*store.all_records())
+                records = store.all_records()
+                self._catalogue = Catalogue.build(*records)
+                self._save_snapshot(store, records)
             return self._catalogue
 
     # ---- ingestion --------------------------------------------------------------------------
@@ -204,6 +249,8 @@ class KnowledgeBase:
             store.delete([cid for p in gone for cid in existing[p].ids])
             stats.removed = len(gone)
             self._catalogue = None
+            self._snap = None
+            self._save_snapshot(store, store.all_records())
         stats.seconds = round(time.perf_counter() - started, 3)
         return stats
 
@@ -268,7 +315,10 @@ class KnowledgeBase:
         keep = catalogue.mask(service, fault, kind)
         vector: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
-        if mode is not Mode.LEXICAL:
+        snap = self._snap
+        if mode is not Mode.LEXICAL and snap is not None and snap.embedder == self.embedder.name:
+            vector = vector_ranking(snap.vectors, self.embedder.embed([query])[0], keep, pool)
+        elif mode is not Mode.LEXICAL:
             store = self._open(create=False)
             if store is not None:
                 emb = self.embedder.embed([query])[0]

@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from day2ai import yamlsafe
 from day2ai.errors import InputError
 from day2ai.knowledge.types import Chunk, DocKind, Document
 from day2ai.models import Fault
@@ -86,11 +87,12 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, int]:
         if lines[i].strip() in ("---", "..."):
             raw = "\n".join(lines[1:i])
             try:
-                data = yaml.safe_load(raw) if raw.strip() else {}
+                data = yamlsafe.load(raw) if raw.strip() else {}
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 line = f":{mark.line + 2}" if mark is not None else ""
-                raise InputError(f"{path}{line}: front matter is not valid YAML") from exc
+                limit = f" ({exc.problem})" if isinstance(exc, yamlsafe.YamlLimitError) else ""
+                raise InputError(f"{path}{line}: front matter is not valid YAML{limit}") from exc
             if not isinstance(data, dict):
                 raise InputError(f"{path}:2: front matter must be a mapping of fields")
             return data, "\n".join(lines[i + 1 :]), i + 1

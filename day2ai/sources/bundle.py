@@ -9,11 +9,9 @@ file to the end and collects problems. Nothing here ever opens ``truth.yaml`` ex
 
 from __future__ import annotations
 
-import gzip
 import math
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -22,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from day2ai.errors import BundleError
-from day2ai.models import ChangeKind, Incident, Topology, Truth
+from day2ai.models import ChangeKind, Gap, Incident, Report, Topology, Truth
 from day2ai.sources.base import (
     Change,
     ChangeQuery,
@@ -37,7 +35,17 @@ from day2ai.sources.base import (
     normalize_level,
     span_matches,
 )
+from day2ai.sources.bundle_read import (
+    DEFAULT_LIMITS,
+    BundleLimits,
+    DataProblems,
+    Oversize,
+    cut_text,
+    open_lines,
+)
 from day2ai.timeutil import parse_timestamp
+from day2ai.yamlsafe import MAX_BYTES as MAX_YAML_BYTES
+from day2ai.yamlsafe import load_with_node
 
 JSONL_FILES = ("metrics", "logs", "traces", "changes")
 T = TypeVar("T")
@@ -68,7 +76,11 @@ def _yaml_line(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_YAML_BYTES + 1)
+        if len(data) > MAX_YAML_BYTES:
+            raise BundleError(str(path), f"larger than the limit of {MAX_YAML_BYTES} bytes for a YAML file")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BundleError(str(path), f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
@@ -77,10 +89,9 @@ def _read_text(path: Path) -> str:
 
 def read_yaml_model(path: Path, model: type[M]) -> M:
     """Parse a YAML file into ``model``; errors name file, line and field."""
-    text = _read_text(path)
+    text = _read_text(path).removeprefix("\ufeff")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = load_with_node(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise BundleError(str(path), f"invalid YAML: {getattr(exc, 'problem', exc)}",
@@ -100,48 +111,73 @@ def read_yaml_model(path: Path, model: type[M]) -> M:
 
 
 def _open_lines(path: Path) -> Iterator[bytes]:
-    """The file's lines (without newlines), read in 1 MiB blocks: cheaper than line-by-line reads,
-    especially through gzip."""
-    try:
-        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as fh:
-            partial: list[bytes] = []  # pieces of a line that spans blocks (no quadratic joins)
-            while block := fh.read(1 << 20):
-                if b"\n" not in block:
-                    partial.append(block)
-                    continue
-                lines = block.split(b"\n")
-                if partial:
-                    lines[0] = b"".join([*partial, lines[0]])
-                partial = [lines.pop()]
-                yield from lines
-            if tail := b"".join(partial):
-                yield tail
-    except (OSError, EOFError, zlib.error) as exc:
-        raise BundleError(str(path), f"cannot read (corrupt or truncated gzip?): {exc}") from None
+    """The file's lines (without newlines); raises BundleError on a read problem (for tests/tools)."""
+    for line in open_lines(path):
+        yield line if isinstance(line, bytes) else b""
 
 
-def _iter_jsonl(path: Path, parse: Callable[[dict[str, Any]], T]) -> Iterator[T]:
-    """Yield ``parse(obj)`` for each non-blank line; a bad line raises BundleError with its number."""
-    for lineno, raw in enumerate(_open_lines(path), start=1):
+def _iter_jsonl(path: Path, parse: Callable[[dict[str, Any]], T], limits: BundleLimits = DEFAULT_LIMITS,
+                problems: DataProblems | None = None) -> Iterator[T]:
+    """Yield ``parse(obj)`` for each good non-blank line, within ``limits``.
+
+    A bad line is skipped and recorded in ``problems`` (file, line, field); the lines after it are
+    read as usual. Without ``problems``, the first bad line raises BundleError.
+    """
+    sink = problems if problems is not None else _Raise()
+    records = 0
+    for lineno, raw in enumerate(open_lines(path, limits, problems), start=1):
+        if isinstance(raw, Oversize):
+            sink.add(BundleError(str(path), f"line of {raw.size} bytes exceeds the limit of "
+                                 f"{limits.max_line_bytes} bytes (max_line_bytes); skipped", line=lineno))
+            continue
         if not raw.strip():
             continue
         try:
-            raw.decode("utf-8")
-            obj = orjson.loads(raw)
-        except UnicodeDecodeError as exc:
-            raise BundleError(str(path), f"not UTF-8 text (byte {exc.start})", line=lineno) from None
-        except orjson.JSONDecodeError as exc:
-            raise BundleError(str(path), f"invalid JSON: {exc}", line=lineno) from None
-        if not isinstance(obj, dict):
-            raise BundleError(str(path), "expected a JSON object", line=lineno)
-        try:
+            obj = _decode(raw)
+            if len(raw) > limits.max_text_chars:
+                _cut_long_text(obj, limits.max_text_chars, problems, path, lineno)
             yield parse(obj)
         except _FieldError as exc:
-            raise BundleError(str(path), exc.problem, line=lineno, field=exc.field) from None
+            sink.add(BundleError(str(path), exc.problem, line=lineno, field=exc.field))
+            continue
+        records += 1
+        if records >= limits.max_records:
+            sink.add(BundleError(str(path), f"stopped after {limits.max_records} records (limit max_records); "
+                                 "the rest of the file was not read"))
+            return
+
+
+def _cut_long_text(obj: dict[str, Any], limit: int, problems: DataProblems | None, path: Path,
+                   lineno: int) -> None:
+    """Cut top-level text fields longer than ``limit`` characters (marked in the text and noted)."""
+    for key, value in obj.items():
+        if isinstance(value, str) and len(value) > limit:
+            obj[key] = cut_text(value, limit)
+            if problems is not None:
+                problems.note(BundleError(str(path), f"text of {len(value)} chars cut to {limit} "
+                                          "(limit max_text_chars)", line=lineno, field=str(key)))
+
+
+class _Raise:
+    def add(self, err: BundleError) -> None:
+        raise err
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
+    try:
+        raw.decode("utf-8")
+        obj = orjson.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise _FieldError(None, f"not UTF-8 text (byte {exc.start})") from None
+    except orjson.JSONDecodeError as exc:
+        raise _FieldError(None, f"invalid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise _FieldError(None, "expected a JSON object")
+    return obj
 
 
 class _FieldError(Exception):
-    def __init__(self, field: str, problem: str):
+    def __init__(self, field: str | None, problem: str):
         self.field = field
         self.problem = problem
 
@@ -245,8 +281,8 @@ def parse_span(obj: dict[str, Any]) -> Span:
             raise _FieldError("status", f"expected ok, error or null, got {status_raw!r}")
         status = _STATUS[status_raw.lower()]
     duration = _number(obj, "duration_ms")
-    if duration < 0 or math.isnan(duration):
-        raise _FieldError("duration_ms", "must be a non-negative number")
+    if not 0 <= duration < math.inf:
+        raise _FieldError("duration_ms", "must be a non-negative finite number")
     return Span.model_construct(
         trace_id=_text(obj, "trace_id"), span_id=_text(obj, "span_id"), service=_text(obj, "service"),
         name=_text(obj, "name"), start=_time(obj, "start"), duration_ms=duration,
@@ -317,6 +353,8 @@ class Bundle:
     incident: Incident
     topology: Topology | None
     files: dict[str, Path]
+    limits: BundleLimits = DEFAULT_LIMITS
+    problems: DataProblems = field(default_factory=DataProblems, compare=False)
 
     @property
     def sources(self) -> Sources:
@@ -336,7 +374,43 @@ class Bundle:
         path = self.files.get(kind)
         if path is None:
             return iter(())
-        return _iter_jsonl(path, _PARSERS[kind])
+        return _iter_jsonl(path, _PARSERS[kind], self.limits, self.problems)
+
+    def data_gaps(self) -> list[Gap]:
+        """The data problems met so far (skipped lines, limits hit, files refused), as report gaps."""
+        return self.problems.gaps()
+
+    def with_data_gaps(self, report: Report) -> Report:
+        """``report`` with :meth:`data_gaps` added to its gaps (call it after the investigation)."""
+        for gap in self.data_gaps():
+            if gap not in report.gaps:
+                report.gaps.append(gap)
+        return report
+
+    # pandas views for notebooks (day2ai.frames; pandas is imported on first use)
+    def metrics_frame(self, **filters: Any) -> Any:
+        """Metric points in long format; see :func:`day2ai.frames.metrics_frame`."""
+        from day2ai.frames import metrics_frame
+
+        return metrics_frame(self, **filters)
+
+    def logs_frame(self, **filters: Any) -> Any:
+        """Log lines; see :func:`day2ai.frames.logs_frame`."""
+        from day2ai.frames import logs_frame
+
+        return logs_frame(self, **filters)
+
+    def spans_frame(self, **filters: Any) -> Any:
+        """Spans; see :func:`day2ai.frames.spans_frame`."""
+        from day2ai.frames import spans_frame
+
+        return spans_frame(self, **filters)
+
+    def changes_frame(self, **filters: Any) -> Any:
+        """Changes; see :func:`day2ai.frames.changes_frame`."""
+        from day2ai.frames import changes_frame
+
+        return changes_frame(self, **filters)
 
 
 _PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -405,41 +479,87 @@ def _find(path: Path, stem: str) -> Path | None:
     return None
 
 
-def load_bundle(path: str | Path) -> Bundle:
-    """Open a bundle: reads incident.yaml and topology.yaml now, the JSONL files when asked."""
+def inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, with every symlink resolved, is inside ``root`` (also resolved)."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+def _outside_error(root: Path, path: Path) -> BundleError:
+    return BundleError(str(path), f"is a link to a file outside the bundle {root}; not read")
+
+
+def load_bundle(path: str | Path, limits: BundleLimits | None = None) -> Bundle:
+    """Open a bundle: reads incident.yaml and topology.yaml now, the JSONL files when asked.
+
+    Nothing outside the bundle directory is read: a file that is a symlink resolving outside it is
+    refused (incident.yaml: an error; the others: skipped and recorded in ``Bundle.problems``).
+    The incident's title and description are redacted (day2ai.redact). ``limits`` default to
+    :meth:`BundleLimits.from_env`.
+    """
     root = Path(path)
     if not root.is_dir():
         raise BundleError(str(root), "not a bundle directory")
-    if not (root / "incident.yaml").is_file():
-        raise BundleError(str(root / "incident.yaml"), "missing: every bundle needs one")
-    incident = read_yaml_model(root / "incident.yaml", Incident)
+    problems = DataProblems()
+    incident_path = root / "incident.yaml"
+    if not incident_path.is_file():
+        raise BundleError(str(incident_path), "missing: every bundle needs one")
+    if not inside(root, incident_path):
+        raise _outside_error(root, incident_path)
+    incident = redact_incident(read_yaml_model(incident_path, Incident))
     topo_path = root / "topology.yaml"
-    topology = read_yaml_model(topo_path, Topology) if topo_path.is_file() else None
-    files = {k: p for k in JSONL_FILES if (p := _find(root, k)) is not None}
-    return Bundle(path=root, incident=incident, topology=topology, files=files)
+    topology = None
+    if topo_path.is_file():
+        if inside(root, topo_path):
+            topology = read_yaml_model(topo_path, Topology)
+        else:
+            problems.add(_outside_error(root, topo_path))
+    files: dict[str, Path] = {}
+    for kind in JSONL_FILES:
+        if (p := _find(root, kind)) is not None:
+            if inside(root, p):
+                files[kind] = p
+            else:
+                problems.add(_outside_error(root, p))
+    return Bundle(path=root, incident=incident, topology=topology, files=files,
+                  limits=limits or BundleLimits.from_env(), problems=problems)
+
+
+def redact_incident(incident: Incident) -> Incident:
+    """The incident with secrets redacted from its human text (title, symptom description)."""
+    from day2ai.redact import redact
+
+    title = redact(incident.title)
+    desc = incident.symptom.description
+    new_desc = redact(desc) if desc else desc
+    if title == incident.title and new_desc == desc:
+        return incident
+    symptom = incident.symptom.model_copy(update={"description": new_desc})
+    return incident.model_copy(update={"title": title, "symptom": symptom})
 
 
 def validate_bundle(path: str | Path, max_problems: int = 20) -> list[BundleError]:
     """Read every file of a bundle to its end; return the problems found (empty if valid).
 
     One problem per file at most for the JSONL files (the first broken line), since later
-    lines of a broken file are rarely informative.
+    lines of a broken file are rarely informative. A recorded bundle (``recording.yaml``)
+    without a single record is refused: its backends returned nothing.
     """
-    problems: list[BundleError] = []
     try:
         bundle = load_bundle(path)
     except BundleError as exc:
         return [exc]
-    for kind in bundle.files:
+    records = sum(1 for kind in bundle.files for _ in bundle.iter_file(kind))
+    problems = bundle.problems.first_per_file()
+    root = Path(path)
+    if records == 0 and (root / "recording.yaml").is_file() and not problems:
+        problems.append(BundleError(str(root), "recorded bundle holds no telemetry: every backend returned "
+                                    "nothing (see recording.yaml)"))
+    if (root / "truth.yaml").is_file():
         try:
-            for _ in bundle.iter_file(kind):
-                pass
-        except BundleError as exc:
-            problems.append(exc)
-    truth = Path(path) / "truth.yaml"
-    if truth.is_file():
-        try:
-            read_truth(Path(path))
+            read_truth(root)
         except BundleError as exc:
             problems.append(exc)
     return problems[:max_problems]
@@ -447,5 +567,10 @@ def validate_bundle(path: str | Path, max_problems: int = 20) -> list[BundleErro
 
 def read_truth(path: str | Path) -> Truth | None:
     """The evaluation label of a bundle. Only the evaluation harness calls this."""
-    p = Path(path) / "truth.yaml"
-    return read_yaml_model(p, Truth) if p.is_file() else None
+    root = Path(path)
+    p = root / "truth.yaml"
+    if not p.is_file():
+        return None
+    if not inside(root, p):
+        raise _outside_error(root, p)
+    return read_yaml_model(p, Truth)

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from day2ai.errors import ConfigError, InputError
 from day2ai.models import ChangeKind, Component, Incident, Symptom, TimeRange, Topology
+from day2ai.redact import redact
 from day2ai.sources.argocd import ArgoCDSource
 from day2ai.sources.base import Sources
 from day2ai.sources.bundle import _yaml_line
@@ -49,6 +50,7 @@ from day2ai.sources.otlp import OtlpFileSource
 from day2ai.sources.prometheus import DEFAULT_SERVICE_LABELS, PrometheusSource
 from day2ai.sources.tempo import TempoSource
 from day2ai.timeutil import iso
+from day2ai.yamlsafe import load_with_node
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -303,8 +305,7 @@ def _apply_defaults(data: dict[str, Any]) -> dict[str, Any]:
 
 def parse_site_config(text: str, file: str = "site.yaml", base_dir: str = ".") -> SiteConfig:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = load_with_node(text.removeprefix("\ufeff"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{file}:{mark.line + 1}" if mark else file
@@ -342,6 +343,7 @@ def load_site_config(path: str | Path) -> SiteConfig:
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION = 366 * 86400.0  # a live window (and its baseline before it) of at most a year
 
 
 def parse_duration(text: str | float) -> float:
@@ -353,8 +355,8 @@ def parse_duration(text: str | float) -> float:
         if not m:
             raise ConfigError(f"not a duration: {text!r} (use e.g. 30m, 1h, 2d)")
         seconds = float(m.group(1)) * _UNIT[m.group(2)]
-    if seconds <= 0:
-        raise ConfigError(f"duration must be positive: {text!r}")
+    if not 0 < seconds <= MAX_DURATION:
+        raise ConfigError(f"duration must be positive and at most {MAX_DURATION / 86400:g} days: {text!r}")
     return seconds
 
 
@@ -369,6 +371,6 @@ def live_incident(service: str, since: str | float, now: float | None = None,
     stamp = iso(end).replace("-", "").replace(":", "")
     return Incident(
         id=f"live-{service}-{stamp}",
-        title=title or f"Live investigation of {service} ({iso(start)} to {iso(end)})",
+        title=redact(title) if title else f"Live investigation of {service} ({iso(start)} to {iso(end)})",
         detected_at=TimeRange.from_epoch(end, end).end, window=TimeRange.from_epoch(start, end),
         baseline=TimeRange.from_epoch(start - span, start), symptom=Symptom(service=service))

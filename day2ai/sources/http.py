@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import logging
 import random
 import re
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -36,6 +38,46 @@ from day2ai.errors import ConfigError, SourceError, SourceUnavailable
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# The whole investigation's deadline (monotonic seconds, and the total for messages): every request
+# made while it is set gets at most the time left, so N hanging backends cannot add up N deadlines.
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("day2ai_deadline", default=None)
+
+
+_PROCESS_DEADLINE: list[tuple[float, float]] = []  # the same, for every thread of this process
+
+
+@contextlib.contextmanager
+def overall_deadline(seconds: float | None, *, process_wide: bool = False) -> Iterator[None]:
+    """Within this block (and the tasks started in it), no request outlives ``seconds`` from now.
+
+    ``process_wide``: also for requests made from other threads and loops (whose context does not
+    inherit this one), as when a CLI process runs one investigation with a worker thread.
+    """
+    if seconds is None:
+        yield
+        return
+    value = (time.monotonic() + seconds, seconds)
+    token = _DEADLINE.set(value)
+    if process_wide:
+        _PROCESS_DEADLINE.append(value)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+        if process_wide:
+            _PROCESS_DEADLINE.remove(value)
+
+
+def _time_left(own: float) -> tuple[float, str]:
+    """Seconds this request may take, and how to name the limit if it runs out."""
+    overall = _DEADLINE.get() or (_PROCESS_DEADLINE[-1] if _PROCESS_DEADLINE else None)
+    own_text = f"the request deadline of {own:g} s"
+    if overall is None:
+        return own, own_text
+    left = overall[0] - time.monotonic()
+    if left < own:
+        return max(0.0, left), f"the investigation deadline of {overall[1]:g} s"
+    return own, own_text
 REDACTED = "<redacted>"
 _SENSITIVE_HEADER = re.compile(r"auth|key|token|secret|password|cookie|session", re.IGNORECASE)
 
@@ -228,6 +270,9 @@ class HttpClient:
                       header_sink: dict[str, httpx.Headers] | None = None) -> bytes:
         """Send one request with retries; return the body (at most ``max_response_bytes``)."""
         s = self.settings
+        budget, limit_text = _time_left(s.deadline)
+        if budget <= 0:
+            raise self.error(f"{method} {path}: not sent: {limit_text} was reached", unavailable=True)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(s.retries + 1),
             wait=self._wait,
@@ -236,14 +281,14 @@ class HttpClient:
             before_sleep=lambda rs: self._log_retry(method, path, rs),
         )
         try:
-            async with asyncio.timeout(s.deadline):
+            async with asyncio.timeout(budget):
                 async for attempt in retrying:
                     with attempt:
                         return await self._once(method, path, params, content, headers, header_sink)
         except _Retryable as exc:
             raise exc.error from None
         except TimeoutError:
-            raise self.error(f"{method} {path}: no answer within the deadline of {s.deadline:g} s",
+            raise self.error(f"{method} {path}: no complete answer within {limit_text}",
                              unavailable=True) from None
         raise self.error(f"{method} {path}: no attempt was made", unavailable=True)  # pragma: no cover
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+from day2ai.errors import SourceError, SourceUnavailable
 from day2ai.sources.base import MetricQuery, MetricSeries
 from day2ai.sources.http import HttpClient, expect
 
@@ -128,15 +129,26 @@ class PrometheusSource:
             return
         window = rate_window(step, self.scrape_interval)
         names = query.names if query.names is not None else tuple(self.queries)
+        failed: list[str] = []
         for name in names:
             template = self.queries.get(name)
             if template is None:
                 continue
             promql = render(template, query.services, window)
-            for item in await self.query_range(promql, start, end, step):
+            try:
+                result = await self.query_range(promql, start, end, step)
+            except SourceUnavailable:
+                raise  # the backend is down: the other queries would fail the same way
+            except SourceError as exc:  # one bad query (e.g. an invalid override): keep the others
+                failed.append(f"{name}: {exc.problem}")
+                continue
+            for item in result:
                 s = self._to_series(name, item, query)
                 if s is not None:
                     yield s
+        if failed:
+            raise self.client.error(f"{len(failed)} of {len(names)} metric queries failed (the others were "
+                                    f"returned): " + "; ".join(failed)[:1000])
 
     async def query_range(self, promql: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
         """The raw ``matrix`` result of one range query."""

@@ -112,8 +112,9 @@ def test_record_cli_unreachable_backend_names_the_gap(
     site = tmp_path / "site.yaml"
     site.write_text(f"metrics: {{type: prometheus, url: 'http://127.0.0.1:{free_port()}', retries: 0}}\n")
     code = main(["record", "--config", str(site), "--service", "a", "--out", str(tmp_path / "b")])
-    out = capsys.readouterr().out
-    assert (
-        code == 0 and "gap: metrics (prometheus): prometheus: GET /api/v1/query_range: cannot connect" in out
-    )
-    assert validate_bundle(tmp_path / "b") == []
+    captured = capsys.readouterr()
+    assert "gap: metrics (prometheus): prometheus: GET /api/v1/query_range: cannot connect" in captured.out
+    # nothing was recorded: a non-zero exit, and validate refuses the empty bundle as such (#16)
+    assert code == 1 and "recorded no telemetry" in captured.err
+    problems = validate_bundle(tmp_path / "b")
+    assert len(problems) == 1 and "holds no telemetry" in problems[0].problem

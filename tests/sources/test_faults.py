@@ -155,6 +155,7 @@ def test_cli_investigate_and_record_with_failing_backends(
     assert code == 0, investigated.err
     report = json.loads(investigated.out)
     assert {"metrics", "logs", "traces", "changes"} <= {g["source"] for g in report["gaps"]}
-    assert recorded_code == 0 and recorded.out.count("gap: ") == 4
+    # every backend failed: nothing recorded, so record exits 1 (#16) after naming each gap
+    assert recorded_code == 1 and recorded.out.count("gap: ") == 4
     files = "".join(p.read_text() for p in (tmp_path / "bundle").iterdir())
     assert_clean(investigated.out, investigated.err, recorded.out, recorded.err, caplog.text, files)

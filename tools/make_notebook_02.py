@@ -17,10 +17,10 @@ CELLS = [
     new_code_cell(
         "%matplotlib inline\n"
         "from pathlib import Path\n\n"
-        "from IPython.display import Markdown, display\n\n"
+        "from IPython.display import display\n\n"
         "from day2ai import OfflineInvestigator\n"
         "from day2ai.evaluation import LoudestSymptomInvestigator, aevaluate, compare, discover_cases\n"
-        "from day2ai.evaluation.report_md import plot_confusion, plot_scores, render_markdown\n\n"
+        "from day2ai.evaluation.report_md import plot_confusion, plot_scores\n\n"
         "SUITE = Path('../evals/suites/smoke')\n"
         "cases = discover_cases(SUITE)\n"
         "print(len(cases), 'cases:', ', '.join(p.name for p in cases))"),
@@ -34,22 +34,23 @@ CELLS = [
                       "the first hypothesis names the truth service *and* fault; grounding: hypotheses cite "
                       "evidence that exists in the report."),
     new_code_cell(
-        "text = render_markdown(result)\n"
-        "scores = text.split('## Per fault')[0].split('\\n', 2)[2]\n"
-        "display(Markdown(scores))\n"
+        "scores = result.scores_frame()  # a pandas DataFrame built from the result, not from its Markdown\n"
+        "display(scores.round(3))\n"
         "plot_scores(result)"),
     new_markdown_cell("## Confusion of fault words\n\nRows are the true fault, columns the fault the first "
                       "hypothesis named."),
     new_code_cell(
-        "display(Markdown(text.split('## Confusion of fault words')[1].split('## Misses')[0]))\n"
+        "display(result.confusion_frame())\n"
         "plot_confusion(result)"),
     new_markdown_cell("## Misses\n\nThe cases whose truth service was not ranked first, with what was "
-                      "ranked instead."),
+                      "ranked instead. `result.cases_frame()` has one row per case."),
     new_code_cell(
-        "display(Markdown('## Misses' + text.split('## Misses')[1]))\n"
-        "for case in result.misses():\n"
-        "    print(f'{case.id}: truth {case.truth_service}/{case.truth_fault}, '\n"
-        "          f'ranked {case.ranked_services[:3]}, rank {case.rank}', case.error or '')"),
+        "per_case = result.cases_frame()\n"
+        "misses = per_case[~per_case['hit@1']]\n"
+        "print(f'Misses: {len(misses)} of {len(per_case)}')\n"
+        "misses[['truth_service', 'truth_fault', 'top', 'predicted_fault', 'rank', 'error']]"),
+    new_markdown_cell("The whole result also renders as HTML (scores, confusion matrix, misses):"),
+    new_code_cell("result"),
     new_markdown_cell("## Against a naive baseline\n\nThe *loudest symptom* baseline ranks services by how "
                       "much their errors and latency rose. Cases where day2ai does worse than it are "
                       "regressions worth a look."),

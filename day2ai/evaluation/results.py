@@ -98,6 +98,29 @@ class SuiteResult(BaseModel):
         """Cases whose truth service is not ranked first (errors included)."""
         return [c for c in self.per_case if not c.hit_at(1)]
 
+    def cases_frame(self) -> Any:
+        """The per-case results as a pandas DataFrame indexed by case id (see :mod:`day2ai.frames`)."""
+        from day2ai.frames import cases_frame
+
+        return cases_frame(self)
+
+    def scores_frame(self) -> Any:
+        """The headline scores as a pandas DataFrame (one ``value`` column)."""
+        from day2ai.frames import scores_frame
+
+        return scores_frame(self)
+
+    def confusion_frame(self) -> Any:
+        """Truth fault by predicted fault, as a pandas DataFrame of counts."""
+        from day2ai.frames import confusion_frame
+
+        return confusion_frame(self)
+
+    def _repr_html_(self) -> str:
+        from day2ai.render.html import suite_html
+
+        return suite_html(self)
+
     def scores(self) -> dict[str, float | None]:
         """The headline numbers, for tables and comparisons."""
         return {
@@ -105,6 +128,9 @@ class SuiteResult(BaseModel):
             "fault_accuracy": self.fault_accuracy, "remediation_hit_rate": self.remediation_hit_rate,
             "grounding_rate": self.grounding_rate,
         }
+
+
+EvalResult = SuiteResult  # the name the issue tracker and notebooks use
 
 
 def save_result(result: SuiteResult, path: str | Path) -> Path:

@@ -15,6 +15,7 @@ from day2ai.errors import KnowledgeError
 from day2ai.models import Evidence, EvidenceSource, Fault
 from day2ai.tokens import truncate_to_tokens
 from day2ai.tools.base import Investigation, tool
+from day2ai.tools.selectors import knowledge_selector
 
 if TYPE_CHECKING:
     from day2ai.knowledge import KnowledgeBase
@@ -96,6 +97,7 @@ async def search_knowledge(inv: Investigation, query: str, service: str = "", fa
             service=top.services[0] if top.services else None,
             strength=KNOWLEDGE_STRENGTH,
             data={"path": top.path, "anchor": top.anchor, "score": top.score},
+            selector=knowledge_selector(top.path, top.anchor),
         )
     return format_hits(hits, inv.tool_token_cap)
 
@@ -120,7 +122,8 @@ async def similar_incidents(inv: Investigation, description: str = "", k: int = 
     lines = []
     for ev in as_evidence(found, id_prefix="tmp"):
         added = inv.add_evidence(
-            ev.source, ev.query, ev.summary, service=ev.service, strength=ev.strength, data=ev.data
+            ev.source, ev.query, ev.summary, service=ev.service, strength=ev.strength, data=ev.data,
+            selector=knowledge_selector((ev.data or {}).get("path"), (ev.data or {}).get("anchor")),
         )
         lines.append(f"[{added.id}] {added.summary}")
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from day2ai.errors import Day2AIError
 from day2ai.models import Evidence, EvidenceSource, TimeRange, Topology
 from day2ai.sources.base import ChangeQuery, LogQuery, MetricQuery, SpanQuery
 from day2ai.tools.base import Investigation
+from day2ai.tools.selectors import selector_for
 
 T = TypeVar("T")
 RawSeries = tuple[str, str, dict[str, str], np.ndarray, np.ndarray]
@@ -344,7 +345,8 @@ async def evidence_for(inv: Investigation, key: str) -> Evidence | None:
         return None
     source, query, summary, service, strength_, tr, data = made
     ev = inv.add_evidence(
-        source, query, summary, service=service, strength=strength_, time_range=tr, data={"key": key, **data}
+        source, query, summary, service=service, strength=strength_, time_range=tr, data={"key": key, **data},
+        selector=selector_for(inv, key, source, service, tr, data),
     )
     ids[key] = ev.id
     return ev

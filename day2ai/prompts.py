@@ -18,6 +18,8 @@ import jinja2
 from day2ai.errors import ConfigError
 
 _SUFFIX = ".j2"
+FENCE_OPEN = "[[[DATA"
+FENCE_CLOSE = "[[[END DATA"
 
 
 def prompt_dir() -> Path:
@@ -69,8 +71,10 @@ def fence(label: str, text: str, boundary: str) -> str:
 
     The boundary is random per run, so text inside cannot close the block; any occurrence of
     the boundary in ``text`` (it cannot be guessed, but a replayed transcript could carry it) is
-    neutralised anyway.
+    neutralised anyway. The markers use only characters that HTML escaping leaves alone (some
+    servers, e.g. llama-cpp-python's, render prompts through an autoescaping template, which
+    would turn ``<`` into ``&lt;``), so the fence the model sees is the one the system prompt names.
     """
-    clean_label = " ".join(label.replace(">", " ").split())[:80]
+    clean_label = " ".join(label.replace("]", " ").split())[:80]
     body = text.replace(boundary, "[boundary]")
-    return f"<<<DATA {boundary} {clean_label}>>>\n{body}\n<<<END DATA {boundary}>>>"
+    return f"{FENCE_OPEN} {boundary} {clean_label}]]]\n{body}\n{FENCE_CLOSE} {boundary}]]]"

@@ -9,7 +9,7 @@
 
 When the script runs out, ``then`` (an entry of the same kinds) answers every further call, or
 the model raises :class:`ScriptExhausted`. It supports ``bind_tools`` and records every request
-(messages and tool schemas). Its ``usage_metadata`` is counted with the same tiktoken function the
+(messages, tool schemas and ``tool_choice``). Its ``usage_metadata`` is counted with the same tiktoken function the
 investigator uses (``day2ai.agent.budget.count_request_tokens``), so token accounting in tests
 and benchmarks is what a real endpoint would be sent.
 """
@@ -90,6 +90,8 @@ class ScriptedChatModel(BaseChatModel):
         self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
     ) -> Runnable[LanguageModelInput, AIMessage]:
         formatted = [convert_to_openai_tool(t) for t in tools]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
         return self.bind(tools=formatted, **kwargs)
 
     def _next_entry(self) -> AIMessage | str | Policy | Exception:
@@ -109,7 +111,7 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         tools: list[dict[str, Any]] = list(kwargs.get("tools") or [])
-        self.requests.append({"messages": list(messages), "tools": tools})
+        self.requests.append({"messages": list(messages), "tools": tools, "tool_choice": kwargs.get("tool_choice")})
         entry = self._next_entry()
         if isinstance(entry, Exception):
             raise entry

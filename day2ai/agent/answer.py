@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -135,20 +136,44 @@ def _to_hypothesis(h: HypothesisAnswer, supporting: list[str], evidence_ids: set
     )
 
 
-def submit_tool_schema() -> dict[str, Any]:
+def brief_submit_tool_schema() -> dict[str, Any]:
+    """The answer tool as offered next to the investigation tools: the shape in one line, the
+    full schema (:func:`submit_tool_schema`) only when the answer is asked for (a third of the tokens)."""
+    return {"type": "function", "function": {
+        "name": SUBMIT_TOOL,
+        "description": "Submit the final answer, best first: {hypotheses: [{service, fault, confidence 0-1, "
+                       "summary, evidence: [ids], remediation: [actions]}]}.",
+        "parameters": {"type": "object", "properties": {"hypotheses": {"type": "array", "items": {"type": "object"}}},
+                       "required": ["hypotheses"]},
+    }}
+
+
+def submit_tool_schema(evidence_ids: Sequence[str] | None = None,
+                       max_hypotheses: int = MAX_HYPOTHESES) -> dict[str, Any]:
     """The ``submit_hypotheses`` tool in OpenAI format, written by hand to stay small (it is sent
-    with every request); the answer is validated with :class:`FinalAnswer` all the same."""
+    with every request); the answer is validated with :class:`FinalAnswer` all the same.
+
+    The fault taxonomy (:class:`~day2ai.models.Fault`) and, when given, the evidence ids known so
+    far are enums, and lengths are bounded, so servers that constrain output to the schema
+    (llama.cpp's grammars, vLLM's guided decoding) can only produce a valid, bounded answer.
+    """
     text = {"type": "string"}
-    ids = {"type": "array", "items": text, "description": "evidence ids, e.g. e3"}
+    id_item: dict[str, Any] = {"type": "string", "enum": list(evidence_ids)} if evidence_ids else text
+    ids = {"type": "array", "items": id_item, "minItems": 1, "maxItems": 6, "description": "evidence ids, e.g. e3"}
     item = {
         "type": "object",
-        "properties": {"service": text, "fault": text, "confidence": {"type": "number"}, "summary": text,
-                       "evidence": ids, "remediation": {"type": "array", "items": text}},
+        "properties": {"service": {"type": "string", "maxLength": 80},
+                       "fault": {"type": "string", "enum": [f.value for f in Fault]},
+                       "confidence": {"type": "number"}, "summary": {"type": "string", "maxLength": 400},
+                       "evidence": ids,
+                       "remediation": {"type": "array", "items": {"type": "string", "maxLength": 200},
+                                       "maxItems": 3}},
         "required": ["service", "fault", "confidence", "summary", "evidence"],
     }
     return {"type": "function", "function": {
         "name": SUBMIT_TOOL,
         "description": "Submit the final answer: ranked root-cause hypotheses, best first.",
-        "parameters": {"type": "object", "properties": {"hypotheses": {"type": "array", "items": item}},
+        "parameters": {"type": "object", "properties": {"hypotheses": {
+            "type": "array", "items": item, "minItems": 1, "maxItems": max_hypotheses}},
                        "required": ["hypotheses"]},
     }}

@@ -13,7 +13,13 @@ EventListener = Callable[[str, dict[str, Any]], None]
 
 @runtime_checkable
 class Investigator(Protocol):
-    """An investigator. ``name`` is recorded in the report (``offline``, ``llm:<model>``, ...)."""
+    """An investigator. ``name`` is recorded in the report (``offline``, ``llm:<model>``, ...).
+
+    Optional: ``cpu_bound = True`` declares that it computes rather than waits, so that
+    :func:`day2ai.ainvestigate` runs it in a child process for a bundle on disk (it must then be
+    picklable); the offline investigator is treated so without declaring it. ``listeners`` are
+    called with ``(type, data)``: see :mod:`day2ai.agent.events` for the event types.
+    """
 
     name: str
 

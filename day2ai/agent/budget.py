@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from pydantic import BaseModel, ValidationError
 
 from day2ai.errors import ConfigError
 from day2ai.tokens import count_tokens
@@ -59,6 +60,7 @@ class Limits:
     token_budget: int = 40_000
     deadline_s: float = 180.0
     max_repeats: int = 2  # identical calls answered from memory before the run is stopped
+    explore_share: float = 0.6  # of deadline_s for exploring; the rest is for concluding
 
     def __post_init__(self) -> None:
         if self.max_steps < 1 or self.token_budget < 1 or self.deadline_s <= 0 or self.max_repeats < 0:
@@ -80,22 +82,41 @@ class Budget:
     def remaining_seconds(self) -> float:
         return self.limits.deadline_s - (time.monotonic() - self.started)
 
+    def explore_seconds(self) -> float:
+        """Seconds left for exploring: the concluding requests get the rest of the deadline."""
+        return self.limits.deadline_s * self.limits.explore_share - (time.monotonic() - self.started)
+
     def exhausted(self, next_request_tokens: int = 0) -> str | None:
         """Why no further exploration step may start, or None."""
         if self.steps >= self.limits.max_steps:
             return f"the step limit ({self.limits.max_steps}) was reached"
         if self.tokens + next_request_tokens > self.limits.token_budget:
             return f"the token budget ({self.limits.token_budget}) would be exceeded"
-        if self.remaining_seconds() <= 0:
-            return f"the time limit ({self.limits.deadline_s:g} s) was reached"
+        if self.explore_seconds() <= 0:
+            share = self.limits.deadline_s * self.limits.explore_share
+            return f"the time limit for exploring ({share:g} s of {self.limits.deadline_s:g} s) was reached"
         return None
 
 
 Verdict = Literal["ok", "repeat", "stop"]
 
 
-def call_key(name: str, args: dict[str, Any]) -> str:
-    """Canonical form of a tool call: name plus arguments with normalised strings."""
+def canonical_args(args: dict[str, Any], schema: type[BaseModel] | None) -> dict[str, Any]:
+    """The arguments with the tool's defaults filled in (``{}`` and ``{"limit": 10}`` are the same
+    call when 10 is the default); unchanged if they do not validate."""
+    if schema is None:
+        return args
+    try:
+        full: dict[str, Any] = schema.model_validate(args).model_dump(mode="json")
+    except ValidationError:
+        return args
+    return full
+
+
+def call_key(name: str, args: dict[str, Any], schema: type[BaseModel] | None = None) -> str:
+    """Canonical form of a tool call: name plus arguments (defaults filled in from ``schema``)
+    with normalised strings."""
+    args = canonical_args(args, schema)
 
     def norm(value: Any) -> Any:
         if isinstance(value, str):
@@ -124,8 +145,8 @@ class LoopDetector:
     repeats: int = 0
     reason: str | None = None
 
-    def observe(self, name: str, args: dict[str, Any]) -> Verdict:
-        key = call_key(name, args)
+    def observe(self, name: str, args: dict[str, Any], schema: type[BaseModel] | None = None) -> Verdict:
+        key = call_key(name, args, schema)
         self.history.append(key)
         self.seen[key] += 1
         if self._ping_pong():

@@ -4,58 +4,82 @@ ranked, evidence-backed hypotheses. It starts from the offline triage.
 The loop, explicitly (one :class:`_Run` per investigation):
 
 1. run the offline triage; its evidence (same ids) seeds the investigation;
-2. system prompt + incident + fenced triage dossier; every non-model message is redacted in one
-   place (:meth:`_Run.add`) and every piece of telemetry is fenced as untrusted data;
-3. step: ask the model (tools bound); run the tools it calls (repeat/ping-pong aware) and answer
-   each call with a fenced, token-capped result; stop when it submits an answer;
-4. when a step, token or time limit or a loop is hit: ask it to conclude from what it has;
-5. ground the answer (every hypothesis cites ids this run produced); one correction round;
-   what is still ungrounded is dropped with a note;
-6. if the model fails (HTTP errors after the client's retries, no usable answer) the report
-   carries the triage's hypotheses and says so. It never raises for model failures.
+2. system prompt + incident + fenced triage dossier (:class:`~day2ai.agent.context.Conversation`
+   redacts every non-model message in one place, fences untrusted text, shortens what the
+   model has already read and fits every request to the server's context window);
+3. step: ask the model (``tool_choice="auto"``, tools bound; optionally the first step names one
+   tool); run the tools it calls (repeat/ping-pong aware, equivalent arguments count as repeats)
+   and answer each call; stop when it submits an answer;
+4. when a step, token or time limit, the context window or a loop stops it: ask it to conclude
+   (``tool_choice`` naming ``submit_hypotheses``);
+5. ground the answer (every hypothesis cites ids this run produced); one correction round with
+   an accurate reason; what is still ungrounded is dropped with a note;
+6. if the model fails (HTTP error, timeout, no usable answer) the report carries the triage's
+   hypotheses and says so once in ``gaps`` (which the CLI prints on stderr) and first in ``notes``.
+   It never raises for model failures, and it never retries a timed-out request (a single-slot
+   local server would only queue it behind the abandoned one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.tools import StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, SecretStr
 
 from day2ai.agent.answer import (
     MAX_HYPOTHESES,
     SUBMIT_TOOL,
     AnswerError,
     FinalAnswer,
+    brief_submit_tool_schema,
     ground,
     parse_answer,
     submit_tool_schema,
 )
 from day2ai.agent.base import EventListener, Investigator
-from day2ai.agent.budget import Budget, Limits, LoopDetector, count_request_tokens
+from day2ai.agent.budget import Budget, Limits, LoopDetector, call_key
+from day2ai.agent.context import Conversation
 from day2ai.agent.events import Event, guarded, iterate_events
 from day2ai.agent.lc_tools import langchain_tools, load_tool_modules
-from day2ai.agent.models import chat_model, model_name
+from day2ai.agent.models import DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_TIMEOUT_S, chat_model, model_name
 from day2ai.agent.pricing import PriceTable
+from day2ai.agent.replies import answer_payload, normalise_reply
+from day2ai.agent.servers import ERROR_CHARS, context_window_from_error, probe_context_window, short_error
 from day2ai.agent.triage import default_triage, render_triage, run_triage
+from day2ai.errors import ConfigError
 from day2ai.models import Fault, Hypothesis, Incident, Report
 from day2ai.prompts import fence, new_boundary, render
 from day2ai.redact import redact
 from day2ai.sources.base import Sources
-from day2ai.tokens import count_tokens
+from day2ai.tokens import count_tokens, truncate_to_tokens
 from day2ai.tools.base import TOOLS, Investigation
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"
 DEFAULT_TOOL_TOKENS = 600  # per tool result sent to the model
+SUMMARY_CHARS = 110  # per evidence line in a shortened tool result
+SUMMARY_LINES = 6  # evidence lines kept in a shortened tool result (the other ids are listed)
+TRIAGE_TOOLS = frozenset({"rank_root_causes"})  # what the offline triage already ran: not offered again
+log = logging.getLogger(__name__)
 
 
 class LLMInvestigator:
-    """Investigates with any LangChain chat model that supports tool calling."""
+    """Investigates with any LangChain chat model that supports tool calling.
+
+    ``request_timeout_s`` bounds each model request (never retried on timeout); ``deadline_s``
+    bounds exploration (concluding gets one more request); ``context_window`` (tokens) is the
+    server's, else probed from its metadata or learnt from its first "too long" error;
+    ``max_output_tokens`` is reserved for each reply when fitting requests (``build_investigator``
+    also caps replies with it); ``first_tool`` makes the first step call that tool (``tool_choice``
+    naming it), which helps weak models start with the obvious check.
+    """
 
     def __init__(
         self,
@@ -69,8 +93,15 @@ class LLMInvestigator:
         tools: Sequence[str] | None = None,
         tool_token_cap: int = DEFAULT_TOOL_TOKENS,
         max_hypotheses: int = MAX_HYPOTHESES,
-        final_call_timeout_s: float = 60.0,
+        final_call_timeout_s: float | None = None,
+        request_timeout_s: float = DEFAULT_TIMEOUT_S,
+        context_window: int | None = None,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+        first_tool: str | None = None,
+        probe_context: bool = True,
     ) -> None:
+        if request_timeout_s <= 0 or (context_window is not None and context_window <= max_output_tokens):
+            raise ConfigError("request_timeout_s must be positive and context_window larger than max_output_tokens")
         self.model = model
         self.limits = Limits(max_steps=max_steps, token_budget=token_budget, deadline_s=deadline_s)
         self.prices = prices or PriceTable.default()
@@ -80,7 +111,12 @@ class LLMInvestigator:
         self.tool_names = tools
         self.tool_token_cap = tool_token_cap
         self.max_hypotheses = max_hypotheses
-        self.final_call_timeout_s = final_call_timeout_s
+        self.request_timeout_s = request_timeout_s
+        self.final_call_timeout_s = final_call_timeout_s or request_timeout_s
+        self.context_window = context_window
+        self.max_output_tokens = max_output_tokens
+        self.first_tool = first_tool
+        self.probe_context = probe_context
 
     async def investigate(
         self,
@@ -99,9 +135,15 @@ class LLMInvestigator:
             lambda listeners: self.investigate(incident, sources, knowledge=knowledge, listeners=listeners))
 
 
-def build_investigator(model: str, base_url: str | None = None, **options: Any) -> LLMInvestigator:
-    """The investigator behind ``--model``/``--base-url`` (key from ``OPENAI_API_KEY``)."""
-    return LLMInvestigator(chat_model(model, base_url), **options)
+def build_investigator(model: str, base_url: str | None = None, *, timeout_s: float | None = None,
+                       max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS, max_retries: int | None = None,
+                       **options: Any) -> LLMInvestigator:
+    """The investigator behind ``--model``/``--base-url`` (key from ``OPENAI_API_KEY``);
+    ``timeout_s`` is the per-request timeout (``--timeout``), ``options`` go to :class:`LLMInvestigator`."""
+    timeout = timeout_s or DEFAULT_TIMEOUT_S
+    chat = chat_model(model, base_url, timeout_s=timeout, max_output_tokens=max_output_tokens,
+                      max_retries=max_retries)
+    return LLMInvestigator(chat, request_timeout_s=timeout, max_output_tokens=max_output_tokens, **options)
 
 
 class _Run:
@@ -115,11 +157,15 @@ class _Run:
                                  listeners=listeners)
         self.budget = Budget(cfg.limits)
         self.loops = LoopDetector(cfg.limits.max_repeats)
-        self.boundary = new_boundary()
-        self.messages: list[BaseMessage] = []
+        self.conv = Conversation(new_boundary())
         self.notes: list[str] = []
         self.failure: str | None = None
+        self.answer_problem: str | None = None
+        self.window = cfg.context_window
+        self.resized = False
         self.tools: dict[str, StructuredTool] = {}
+        self.schemas: dict[str, dict[str, Any]] = {}
+        self.step_schemas: list[dict[str, Any]] = []
         self.results: dict[str, list[str]] = {}  # call key -> evidence ids, for repeats
 
     # ------------------------------------------------------------------ the loop
@@ -127,6 +173,9 @@ class _Run:
         started = time.perf_counter()
         triage, dossier = await self._triage()
         self.tools = {t.name: t for t in langchain_tools(self.inv, self._tool_names(), postprocess=None)}
+        self.schemas = {name: _compact_schema(convert_to_openai_tool(t)) for name, t in self.tools.items()
+                        if not (name in TRIAGE_TOOLS and triage is not None)}
+        await self._learn_window()
         self._open(dossier)
         answer = await self._explore()
         hypotheses = await self._finalize(answer) if answer is not None else []
@@ -139,23 +188,39 @@ class _Run:
 
     async def _explore(self) -> AIMessage | None:
         """Steps until the model answers, a limit or loop stops it (then: conclude), or it fails."""
-        bound = self.cfg.model.bind_tools([*self.tools.values(), submit_tool_schema()])
-        schemas = [convert_to_openai_tool(t) for t in self.tools.values()] + [submit_tool_schema()]
         while True:
-            stop = self.loops.reason or self.budget.exhausted(count_request_tokens(self.messages, schemas))
+            schemas, choice = self._step_tools()
+            self.conv.shorten_used()
+            stop = self.loops.reason or self.budget.exhausted(self.conv.tokens(schemas))
+            stop = stop or self.conv.fit(schemas, self.window, self.cfg.max_output_tokens)
             if stop:
                 return await self._conclude(stop)
             self.budget.steps += 1
-            ai = await self._ask(bound, schemas, "step", timeout=max(0.001, self.budget.remaining_seconds()))
-            if ai is None:  # failed after the client's retries: fall back to the triage
+            timeout = max(0.001, min(self.cfg.request_timeout_s, self.budget.explore_seconds()))
+            ai = await self._ask(schemas, choice, "step", timeout=timeout)
+            if ai is None:  # failed: fall back to the triage
                 return None
-            if _answer_payload(ai) is not None or not (ai.tool_calls or ai.invalid_tool_calls):
+            payload, problem = answer_payload(ai)
+            if payload is not None or problem is not None or not (ai.tool_calls or ai.invalid_tool_calls):
                 return ai
             await self._run_tools(ai)
 
+    def _step_tools(self) -> tuple[list[dict[str, Any]], str]:
+        """The tools a step needs and the tool_choice: one named tool first if configured, else all."""
+        first = self.cfg.first_tool
+        if self.budget.steps == 0 and first:
+            if first not in self.schemas:
+                raise ConfigError(f"first_tool {first!r} is not an available tool ({', '.join(sorted(self.schemas))})")
+            return [self.schemas[first]], first
+        return [*self.schemas.values(), brief_submit_tool_schema()], "auto"
+
+    def _submit_schema(self) -> dict[str, Any]:
+        """The answer tool in full, the known evidence ids as an enum (the answer is forced)."""
+        return submit_tool_schema([e.id for e in self.inv.evidence], self.cfg.max_hypotheses)
+
     async def _conclude(self, reason: str) -> AIMessage | None:
         self.notes.append(f"The model was asked to conclude early: {reason}.")
-        self.add(HumanMessage(render(f"conclude.{PROMPT_VERSION}", reason=reason, submit_tool=SUBMIT_TOOL)))
+        self.conv.add(HumanMessage(render(f"conclude.{PROMPT_VERSION}", reason=reason, submit_tool=SUBMIT_TOOL)))
         return await self._ask_final("conclude")
 
     async def _finalize(self, ai: AIMessage) -> list[Hypothesis]:
@@ -169,28 +234,38 @@ class _Run:
                 return self._grounded(answer)
             answer, problems = self._read(corrected)
             if problems:
-                self.notes.append("After one correction round the answer still had problems: "
-                                  + "; ".join(problems))
+                self.notes.append(_short("After one correction round the answer still had problems: "
+                                         + "; ".join(problems)))
         return self._grounded(answer)
 
     # ------------------------------------------------------------------ model calls
     async def _ask_final(self, kind: str) -> AIMessage | None:
-        schemas = [submit_tool_schema()]
-        return await self._ask(self.cfg.model.bind_tools(schemas), schemas, kind,
-                               timeout=self.cfg.final_call_timeout_s)
+        schemas = [self._submit_schema()]
+        misfit = self.conv.fit(schemas, self.window, self.cfg.max_output_tokens)
+        if misfit:
+            return self._model_failed(kind, misfit, time.perf_counter(), self.conv.tokens(schemas), sent=False)
+        timeout = min(self.cfg.final_call_timeout_s, max(1.0, self.budget.remaining_seconds()))
+        return await self._ask(schemas, SUBMIT_TOOL, kind, timeout=timeout)
 
-    async def _ask(self, runnable: Any, schemas: list[dict[str, Any]], kind: str,
-                   *, timeout: float) -> AIMessage | None:
+    async def _ask(self, schemas: list[dict[str, Any]], choice: str, kind: str, *, timeout: float) -> AIMessage | None:
         self.inv.emit("step_started", {"step": self.budget.steps, "kind": kind})
-        estimate = count_request_tokens(self.messages, schemas)
+        self.step_schemas = schemas
+        estimate = self.conv.tokens(schemas)
         started = time.perf_counter()
+        runnable = self.cfg.model.bind_tools(schemas, tool_choice=choice)
         try:
-            reply = await asyncio.wait_for(runnable.ainvoke(self.messages), timeout)
+            reply = await asyncio.wait_for(runnable.ainvoke(self.conv.messages), timeout)
         except TimeoutError:
-            return self._model_failed(kind, f"no reply within {timeout:.0f} s", started, estimate)
+            return self._model_failed(kind, f"no reply within {timeout:.0f} s (not retried)", started, estimate)
         except Exception as exc:  # the model boundary: HTTP errors after the client's retries, bad replies
-            return self._model_failed(kind, f"{type(exc).__name__}: {exc}", started, estimate)
+            if await self._resize(exc, schemas):
+                return await self._ask(schemas, choice, kind, timeout=timeout)
+            return self._model_failed(kind, short_error(exc), started, estimate)
         ai = reply if isinstance(reply, AIMessage) else AIMessage(str(getattr(reply, "content", reply)))
+        ai, repairs = normalise_reply(ai, {s["function"]["name"] for s in schemas})
+        for note in (f"The model's reply needed reading: {r}." for r in repairs):
+            if note not in self.notes:
+                self.notes.append(note)
         usage = ai.usage_metadata
         tokens_in = usage["input_tokens"] if usage and usage["input_tokens"] else estimate
         tokens_out = (usage["output_tokens"] if usage and usage["output_tokens"]
@@ -202,98 +277,138 @@ class _Run:
         calls = [c["name"] for c in ai.tool_calls] + [c.get("name") or "?" for c in ai.invalid_tool_calls]
         self.inv.add_step("llm", f"{self.cfg.model_label}:{kind}", tokens_in=tokens_in, tokens_out=tokens_out,
                           seconds=time.perf_counter() - started,
-                          summary=("calls " + ", ".join(calls)) if calls else str(ai.content)[:200])
+                          summary=("calls " + ", ".join(calls)) if calls else redact(str(ai.content)[:200]))
         self.inv.emit("llm_called", {"step": self.budget.steps, "kind": kind, "tokens_in": tokens_in,
                                      "tokens_out": tokens_out, "tool_calls": calls})
-        self.messages.append(ai)
+        self.conv.model_replied(ai)
         return ai
 
-    def _model_failed(self, kind: str, error: str, started: float, estimate: int) -> AIMessage | None:
-        self.failure = redact(error)
+    async def _resize(self, exc: Exception, schemas: list[dict[str, Any]]) -> bool:
+        """On the first "prompt too long" error: learn the window, shorten, and say whether to resend."""
+        window = context_window_from_error(str(exc)) if getattr(exc, "status_code", 400) == 400 else None
+        if window is None or self.resized or window <= self.cfg.max_output_tokens:
+            return False
+        self.resized, self.window = True, window
+        self.notes.append(f"The server's context window is {window} tokens (learnt from its first error); "
+                          "requests were shortened to fit.")
+        return self.conv.fit(schemas, window, self.cfg.max_output_tokens) is None
+
+    async def _learn_window(self) -> None:
+        base_url = getattr(self.cfg.model, "openai_api_base", None)
+        if self.window is not None or not self.cfg.probe_context or not isinstance(base_url, str):
+            return
+        key = getattr(self.cfg.model, "openai_api_key", None)
+        secret = key.get_secret_value() if isinstance(key, SecretStr) else None
+        self.window = await probe_context_window(base_url, self.cfg.model_label, api_key=secret)
+
+    def _model_failed(self, kind: str, error: str, started: float, estimate: int, *,
+                      sent: bool = True) -> AIMessage | None:
+        self.failure = redact(error)[:ERROR_CHARS]
         self.inv.add_step("llm", f"{self.cfg.model_label}:{kind}", error=self.failure, tokens_in=0,
                           seconds=time.perf_counter() - started,
-                          summary=f"request of ~{estimate} tokens failed")
-        self.inv.add_gap("llm", f"the model call failed ({kind}): {self.failure}")
+                          summary=f"request of ~{estimate} tokens " + ("failed" if sent else "not sent"))
+        what = "the model call failed" if sent else "the model was not asked"
+        self.inv.add_gap("llm", f"{what} ({kind}): {self.failure}")
         self.inv.emit("error", {"message": self.failure})
         return None
 
     # ------------------------------------------------------------------ tools
     async def _run_tools(self, ai: AIMessage) -> None:
         for bad in ai.invalid_tool_calls:
-            self.add(ToolMessage(
-                f"ERROR: the arguments of {bad.get('name')} are not a valid JSON object "
-                f"({bad.get('error')}). Call it again with a JSON object that matches its schema.",
-                tool_call_id=bad.get("id") or "invalid"))
+            name = bad.get("name") or "?"
+            self.conv.control(bad.get("id") or "invalid", name,
+                              f"ERROR: {bad.get('error') or f'invalid arguments for {name}'}. "
+                              "Call it again with a JSON object that matches its schema.")
         for call in ai.tool_calls:
-            text = await self._tool_result(call["name"], call["args"])
-            self.add(ToolMessage(fence(f"tool:{call['name']} result", text, self.boundary),
-                                 tool_call_id=call["id"] or call["name"], name=call["name"]))
+            call_id = call["id"] or call["name"]
+            control, text, summary = await self._tool_result(call["name"], call["args"], len(ai.tool_calls))
+            if control:
+                self.conv.control(call_id, call["name"], text)
+            else:
+                self.conv.tool_result(call_id, call["name"], text, summary)
 
-    async def _tool_result(self, name: str, args: dict[str, Any]) -> str:
+    async def _tool_result(self, name: str, args: dict[str, Any], calls: int) -> tuple[bool, str, str | None]:
+        """(is day2ai's own control message, text, shortened form for later requests)."""
         if self.loops.reason:
-            return f"Not executed: {self.loops.reason}."
+            return True, f"Not executed: {self.loops.reason}.", None
         tool = self.tools.get(name)
         if tool is None:
-            return f"ERROR: there is no tool named {name!r}; available: {', '.join(sorted(self.tools))}."
-        verdict = self.loops.observe(name, args)
-        key = self.loops.history[-1]
+            return True, f"ERROR: there is no tool named {name!r}; available: {', '.join(sorted(self.tools))}.", None
+        schema = tool.args_schema if isinstance(tool.args_schema, type) and issubclass(tool.args_schema, BaseModel) \
+            else None
+        verdict = self.loops.observe(name, args, schema)
+        key = call_key(name, args, schema)
         if verdict == "stop":
-            return f"Not executed: {self.loops.reason}. You must conclude now."
+            return True, f"Not executed: {self.loops.reason}. You must conclude now.", None
         if verdict == "repeat":
             ids = ", ".join(self.results.get(key, [])) or "none"
-            return (f"Not executed: you already made this exact call (its evidence: {ids}; the result is "
-                    "above). Use different arguments, another tool, or submit your answer.")
+            return True, (f"Not executed: you already made this call (same arguments once defaults are "
+                          f"filled in; its evidence: {ids}). Use different arguments, another tool, or submit "
+                          "your answer."), None
+        room = self.conv.room_for_result(self.step_schemas, self.window, self.cfg.max_output_tokens, calls)
+        self.inv.tool_token_cap = min(self.cfg.tool_token_cap, room) if room else self.cfg.tool_token_cap
         before = len(self.inv.evidence)
-        text = str(await tool.ainvoke(args))
-        self.results[key] = [e.id for e in self.inv.evidence[before:]]
-        return text
+        try:
+            text = str(await tool.ainvoke(args))
+        finally:
+            self.inv.tool_token_cap = self.cfg.tool_token_cap
+        found = self.inv.evidence[before:]
+        self.results[key] = [e.id for e in found]
+        lines = [f"[{e.id}] {e.summary[:SUMMARY_CHARS]}" for e in found[:SUMMARY_LINES]]
+        if len(found) > SUMMARY_LINES:
+            lines.append(f"(and {', '.join(e.id for e in found[SUMMARY_LINES:])})")
+        summary = "\n".join(lines) if lines else truncate_to_tokens(text, 60)
+        return False, text, summary
 
     # ------------------------------------------------------------------ messages
-    def add(self, message: BaseMessage) -> None:
-        """Append a message for the model; the ONE place where text is redacted on its way out."""
-        if not isinstance(message, AIMessage):
-            message.content = redact(message.content) if isinstance(message.content, str) else message.content
-        self.messages.append(message)
-
     def _open(self, dossier: str) -> None:
         inc = self.inv.incident
-        system = render(f"investigate.{PROMPT_VERSION}.system", boundary=self.boundary,
-                        submit_tool=SUBMIT_TOOL, max_steps=self.cfg.limits.max_steps,
-                        max_hypotheses=self.cfg.max_hypotheses,
+        boundary = self.conv.boundary
+        system = render(f"investigate.{PROMPT_VERSION}.system", boundary=boundary, submit_tool=SUBMIT_TOOL,
+                        max_steps=self.cfg.limits.max_steps, max_hypotheses=self.cfg.max_hypotheses,
                         faults=[f.value for f in Fault])
         lines = [f"title: {inc.title}"]
         if inc.symptom.description:
             lines.append(f"symptom: {inc.symptom.description}")
         if inc.alert:
             lines.append(f"alert: {inc.alert.name} {inc.alert.labels}")
-        incident_text = "\n".join(lines)
-        user = render(
-            f"investigate.{PROMPT_VERSION}.user", incident_id=inc.id, detected_at=inc.detected_at.isoformat(),
-            window_start=inc.window.start.isoformat(), window_end=inc.window.end.isoformat(),
-            symptom_service=inc.symptom.service, gaps=[f"{g.source}: {g.reason}" for g in self.inv.gaps],
-            incident=fence("incident", incident_text, self.boundary),
-            triage=fence("triage dossier (offline analysis)", dossier, self.boundary))
-        self.add(SystemMessage(system))
-        self.add(HumanMessage(user))
+        incident_text = fence("incident", "\n".join(lines), boundary)
+        gaps = [f"{g.source}: {g.reason}" for g in self.inv.gaps]
+
+        def user(text: str, brief: bool) -> str:  # brief: once read, the gaps are in the short dossier's past
+            return render(f"investigate.{PROMPT_VERSION}.user", incident_id=inc.id,
+                          detected_at=inc.detected_at.isoformat(), window_start=inc.window.start.isoformat(),
+                          window_end=inc.window.end.isoformat(), symptom_service=inc.symptom.service,
+                          gaps=[] if brief else gaps,
+                          incident=incident_text, triage=fence("triage dossier (offline analysis)", text, boundary))
+
+        self.conv.open(SystemMessage(system), dossier, user)
 
     def _reply(self, ai: AIMessage, text: str) -> None:
         """Answer the model's last turn: tool messages for its calls (if any), else a user message."""
-        calls = [c["id"] for c in ai.tool_calls] + [c.get("id") for c in ai.invalid_tool_calls]
+        calls = [(c["id"], c["name"]) for c in ai.tool_calls]
+        calls += [(c.get("id"), c.get("name") or "?") for c in ai.invalid_tool_calls]
         if not calls:
-            self.add(HumanMessage(text))
-        for call_id in calls:
-            self.add(ToolMessage(text, tool_call_id=call_id or "invalid"))
+            self.conv.add(HumanMessage(text))
+        for call_id, name in calls:
+            self.conv.control(call_id or "invalid", name, text)
 
     # ------------------------------------------------------------------ answer
     def _read(self, ai: AIMessage) -> tuple[FinalAnswer | None, list[str]]:
-        payload = _answer_payload(ai)
-        if payload is None:
-            return None, ["you did not submit an answer (call the submit tool or reply with the JSON object)"]
+        payload, problem = answer_payload(ai)
+        if problem is None and payload is None:
+            problem = f"you did not submit an answer (call {SUBMIT_TOOL} or reply with only the JSON object)"
+        if problem is not None or payload is None:
+            self.answer_problem = _short(problem or "no answer")
+            return None, [self.answer_problem]
         try:
             answer = parse_answer(payload)
         except AnswerError as exc:
-            return None, [str(exc)]
-        return answer, ground(answer, self._ids(), limit=self.cfg.max_hypotheses).problems
+            self.answer_problem = _short(str(exc))
+            return None, [self.answer_problem]
+        problems = [_short(p) for p in ground(answer, self._ids(), limit=self.cfg.max_hypotheses).problems]
+        self.answer_problem = problems[0] if problems else None
+        return answer, problems
 
     def _grounded(self, answer: FinalAnswer | None) -> list[Hypothesis]:
         if answer is None:
@@ -314,8 +429,8 @@ class _Run:
         try:
             report, dossier = await run_triage(self.cfg.triage, self.inv, self.knowledge, self.inv.listeners)
         except Exception as exc:  # the triage is a head start, not a precondition
-            self.notes.append(f"The offline triage failed ({type(exc).__name__}: {exc}); "
-                              "the model started from scratch.")
+            self.notes.append(_short(f"The offline triage failed ({type(exc).__name__}: {exc}); "
+                                     "the model started from scratch."))
             return None, render_triage(None)
         self.inv.emit("hypothesis_updated", {"stage": "triage", "hypotheses": report.hypotheses})
         return report, dossier
@@ -329,12 +444,17 @@ class _Run:
         return names
 
     def _fallback(self, triage: Report | None) -> list[Hypothesis]:
-        why = self.failure or "the model gave no grounded answer"
+        """The triage's hypotheses; the reason is stated once in gaps (the CLI prints each gap on
+        stderr) and first in notes."""
+        why = self.failure or (f"the model gave no usable answer ({self.answer_problem})" if self.answer_problem
+                               else "the model gave no grounded answer")
+        if self.failure is None:
+            self.inv.add_gap("llm", f"model answer not used: {why}")
         if triage is None or not triage.hypotheses:
-            self.notes.append(f"No hypotheses: {why}, and no triage hypotheses were available.")
+            self.notes.insert(0, f"No hypotheses: {why}, and no triage hypotheses were available.")
             return []
-        self.notes.append(f"The hypotheses are the offline triage's: {why}.")
-        self.inv.add_gap("llm", f"model answer not used: {why}")
+        self.notes.insert(0, f"Offline fallback: the hypotheses are the offline triage's ({why}).")
+        log.info("%s: model answer not used, the hypotheses are the offline triage's: %s", self.cfg.name, why)
         return list(triage.hypotheses)
 
     def _report(self, hypotheses: list[Hypothesis], seconds: float) -> Report:
@@ -348,12 +468,25 @@ class _Run:
                       gaps=self.inv.gaps, notes=[redact(n) for n in self.notes])
 
 
-def _answer_payload(ai: AIMessage) -> str | dict[str, Any] | None:
-    """The answer in a model turn: the submit call's arguments, or a text reply without tool calls."""
-    for call in ai.tool_calls:
-        if call["name"] == SUBMIT_TOOL:
-            return call["args"]
-    if ai.tool_calls or ai.invalid_tool_calls:
-        return None
-    text = ai.content if isinstance(ai.content, str) else " ".join(str(b) for b in ai.content)
-    return text if text.strip() else None
+def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool schema with its description cut to the first sentence and its parameter descriptions
+    to a line (it is sent with every request)."""
+    function = dict(schema["function"])
+    text = str(function.get("description", ""))
+    first = text.split(". ")[0].rstrip(".")
+    function["description"] = (first if len(first) <= 120 else first[:119] + "…") + "."
+    params = function.get("parameters")
+    if isinstance(params, dict) and isinstance(params.get("properties"), dict):
+        props = {k: ({**v, "description": _cut(str(v["description"]), 70)} if isinstance(v, dict)
+                     and "description" in v else v) for k, v in params["properties"].items()}
+        function["parameters"] = {**params, "properties": props}
+    return {**schema, "function": function}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short(text: str, limit: int = ERROR_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

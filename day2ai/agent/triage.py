@@ -17,7 +17,7 @@ from day2ai.sources.base import Sources
 from day2ai.tokens import truncate_to_tokens
 from day2ai.tools.base import Investigation
 
-DOSSIER_TOKENS = 1200
+DOSSIER_TOKENS = 1000
 
 
 @runtime_checkable

@@ -92,14 +92,6 @@ async def test_secret_reaches_the_tools_unredacted(world: synth.World) -> None:
     inv = Investigation(world.incident, synth.sources(world), knowledge=FakeKB())
     assert SECRET in await TOOLS["search_logs"](inv, text="db connect")
     assert SECRET in await TOOLS["search_knowledge"](inv, query="payments pool")
-    _, dossier = await synth_triage().triage(world.incident, synth.sources(world))
-    assert SECRET in dossier  # the triage dossier quotes log lines too
-
-
-def synth_triage() -> Any:
-    from day2ai.agent.offline import OfflineInvestigator
-
-    return OfflineInvestigator()
 
 
 async def test_round_trip_redacts_secrets_and_fences_injection(world: synth.World) -> None:
@@ -122,13 +114,13 @@ async def test_round_trip_redacts_secrets_and_fences_injection(world: synth.Worl
     second = stub.requests[1]["messages"]
     tool_msgs = [m for m in second if m["role"] == "tool"]
     assert len(tool_msgs) == 4
-    boundary = re.search(r"<<<DATA (\w+) ", tool_msgs[0]["content"]).group(1)  # type: ignore[union-attr]
+    boundary = re.search(r"\[\[\[DATA (\w+) ", tool_msgs[0]["content"]).group(1)  # type: ignore[union-attr]
     assert boundary in stub.requests[0]["messages"][0]["content"]  # the system prompt names it
     injected = 0
     for text in message_texts(stub):
         for piece in text.split(INJECTION)[:-1]:
             injected += 1
-            assert piece.rfind(f"<<<DATA {boundary} ") > piece.rfind(f"<<<END DATA {boundary}>>>")
+            assert piece.rfind(f"[[[DATA {boundary} ") > piece.rfind(f"[[[END DATA {boundary}]]]")
     assert injected >= 2  # it did reach the model (logs and the document), inside the fence only
     assert all(INJECTION not in m["content"] for m in stub.requests[1]["messages"] if m["role"] == "system")
     # usage counts the tokens the endpoint reported
@@ -140,7 +132,7 @@ async def test_malformed_tool_arguments(world: synth.World) -> None:
     with StubOpenAI(script) as stub:
         report = await investigate(stub, world)
     tool_msg = next(m for m in stub.requests[1]["messages"] if m["role"] == "tool")
-    assert "not a valid JSON object" in tool_msg["content"]
+    assert "invalid JSON in search_logs arguments" in tool_msg["content"]
     assert report.hypotheses[0].service == "payments"
 
 

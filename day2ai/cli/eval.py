@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -73,12 +76,33 @@ def _open_knowledge(index: Path | None) -> Any:
     return KnowledgeBase(path=index)
 
 
-def _progress(case: CaseResult) -> None:
+def _case_line(case: CaseResult) -> str:
     if case.error:
         status = f"ERROR {case.error}"
     else:
         status = "hit" if case.rank == 1 else ("miss" if case.rank is None else f"rank {case.rank}")
-    print(f"  {case.id}: {status} ({case.seconds:.2f} s)", file=sys.stderr)
+    return f"  {case.id}: {status} ({case.seconds:.2f} s)"
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int, quiet: bool) -> Iterator[Callable[[CaseResult], None] | None]:
+    """A rich progress bar on stderr (cases in completion order), with one line per case above it."""
+    if quiet:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("cases", total=total)
+
+        def on_case(case: CaseResult) -> None:
+            bar.console.print(_case_line(case), markup=False)
+            bar.advance(task)
+
+        yield on_case
 
 
 def _summary(result: SuiteResult) -> str:
@@ -100,8 +124,13 @@ def run(
     model: Annotated[str | None, typer.Option(help="OpenAI-compatible chat model (LLM investigator)")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint URL")] = None,
     knowledge: Annotated[Path | None, typer.Option(help="knowledge index path (day2ai kb ingest)")] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="cases investigated at once")] = 1,
-    timeout: Annotated[float | None, typer.Option(help="seconds allowed per case")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="cases investigated at once on one event loop")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=0, help="run cases in N local worker processes (0: one per core)")] = None,
+    ray: Annotated[str | None, typer.Option(
+        help="run cases on Ray: auto (running cluster, else local), local, or a cluster address")] = None,
+    timeout: Annotated[float | None, typer.Option(
+        min=0.001, help="seconds allowed per case; a case over it is stopped and scored as an error")] = None,
     markdown: Annotated[Path | None, typer.Option(help="also write a Markdown report (+ PNG plot)")] = None,
     seed: Annotated[int, typer.Option(help="seed of the random baseline")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no per-case progress on stderr")] = False,
@@ -112,10 +141,19 @@ def run(
     from day2ai.evaluation.harness import aevaluate, discover_cases
     from day2ai.evaluation.results import save_result
 
-    discover_cases(suite)  # bad input fails before any investigator is built
+    cases = discover_cases(suite)  # bad input fails before any investigator is built
     inv = build_investigator(investigator, model, base_url, seed)
-    result = run_sync(aevaluate(suite, inv, concurrency=concurrency, timeout=timeout,
-                                knowledge=_open_knowledge(knowledge), on_case=None if quiet else _progress))
+    kb = _open_knowledge(knowledge)
+    with _progress_bar(len(cases), quiet) as on_case:
+        if workers is not None or ray:
+            from day2ai.evaluation.harness import evaluate_with
+            from day2ai.executors import get_executor
+
+            executor = get_executor(workers=workers or (os.cpu_count() or 1), ray=ray)
+            result = evaluate_with(executor, suite, inv, timeout=timeout, knowledge=kb, on_case=on_case)
+        else:
+            result = run_sync(aevaluate(suite, inv, concurrency=concurrency, timeout=timeout, knowledge=kb,
+                                        on_case=on_case))
     if out is None:
         echo_json(result.to_json())
     else:

@@ -145,3 +145,10 @@ def test_evaluate_works_inside_a_running_loop(eval_suite: Path) -> None:
         return evaluate(eval_suite, LoudestSymptomInvestigator()).ac_at_1  # Jupyter-style call
 
     assert asyncio.run(inner()) == 0.75
+
+
+def test_evaluate_scores_the_offline_investigator_by_default(eval_suite: Path) -> None:
+    result = evaluate(eval_suite)
+    assert result.investigator == "offline"
+    assert result.cases == len(discover_cases(eval_suite))
+    assert result.errors == 0

@@ -19,9 +19,13 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/day2ai demo
 
-## Install the test servers (a real Prometheus from Debian's packages).
+## Install the test servers: Prometheus, VictoriaMetrics, Alertmanager and Chromium from Debian's
+## packages, and a llama.cpp model server (built from PyPI into .venv-llm; slow the first time).
 services:
 	bash tools/install_prometheus.sh
+	bash tools/install_alertmanager.sh
+	bash tools/install_chromium.sh
+	bash tools/install_llm_server.sh
 
 ## Run the whole test suite (unit, end-to-end, real Prometheus, Chroma server, notebooks).
 test: setup services

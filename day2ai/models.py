@@ -6,6 +6,7 @@ Pure data: no I/O here. ``Report.to_contract()`` produces the JSON object of
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -13,6 +14,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from day2ai.timeutil import parse_timestamp, to_datetime
+
+
+class _Model(BaseModel):
+    """Base of the domain models: validators are built on first use, not at import (start-up time)."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class Fault(StrEnum):
@@ -68,7 +75,7 @@ def _to_dt(value: Any) -> Any:
     return value
 
 
-class TimeRange(BaseModel):
+class TimeRange(_Model):
     """A closed time interval; ``end`` may not precede ``start``."""
 
     model_config = ConfigDict(frozen=True)
@@ -101,7 +108,7 @@ class TimeRange(BaseModel):
         return cls(start=to_datetime(start), end=to_datetime(end))
 
 
-class Alert(BaseModel):
+class Alert(_Model):
     name: str
     labels: dict[str, str] = Field(default_factory=dict)
 
@@ -113,13 +120,13 @@ class Alert(BaseModel):
         return value
 
 
-class Symptom(BaseModel):
+class Symptom(_Model):
     service: str | None = None
     description: str | None = None
     alert: Alert | None = None
 
 
-class Incident(BaseModel):
+class Incident(_Model):
     """What a human would see in the page, and the span the telemetry covers."""
 
     id: str = Field(min_length=1)
@@ -140,14 +147,19 @@ class Incident(BaseModel):
     def alert(self) -> Alert | None:
         return self.symptom.alert
 
+    def _repr_html_(self) -> str:
+        from day2ai.render.html import incident_html
 
-class Component(BaseModel):
+        return incident_html(self)
+
+
+class Component(_Model):
     name: str = Field(min_length=1)
     kind: ComponentKind = ComponentKind.SERVICE
     depends_on: list[str] = Field(default_factory=list)
 
 
-class Topology(BaseModel):
+class Topology(_Model):
     services: list[Component] = Field(default_factory=list)
 
     def edges(self) -> list[tuple[str, str]]:
@@ -158,7 +170,33 @@ class Topology(BaseModel):
         return {c.name: c.kind for c in self.services}
 
 
-class Evidence(BaseModel):
+class Selector(_Model):
+    """Exactly which data a piece of evidence cites, so it can be read again and plotted.
+
+    ``source`` says which fields apply: metrics use ``metric`` and ``labels`` (the full label set
+    of the series), logs ``template_id``/``template``, traces ``service`` or the span edge
+    ``caller``/``callee`` (and ``operation`` when one span name is meant), changes ``time_range``,
+    knowledge ``document``. ``baseline`` and ``onset`` are the periods the finding compared.
+    """
+
+    source: EvidenceSource
+    service: str | None = None
+    metric: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    template_id: str | None = None
+    template: str | None = None
+    caller: str | None = None
+    callee: str | None = None
+    operation: str | None = None
+    document: str | None = None
+    time_range: TimeRange | None = None
+    baseline: TimeRange | None = None
+    onset: datetime | None = None
+
+    _norm = field_validator("onset", mode="before")(_to_dt)
+
+
+class Evidence(_Model):
     """One finding, with the query that produced it. Hypotheses cite evidence by ``id``."""
 
     id: str
@@ -169,12 +207,26 @@ class Evidence(BaseModel):
     time_range: TimeRange | None = None
     strength: float = Field(default=0.5, ge=0.0, le=1.0)
     data: dict[str, Any] | None = None
+    selector: Selector | None = None
+
+    def plot(self, bundle: Any, ax: Any = None) -> Any:
+        """Draw the data this evidence cites from ``bundle`` (matplotlib; see :mod:`day2ai.plot`)."""
+        from day2ai.plot import evidence as plot_evidence
+
+        return plot_evidence(bundle, self, ax=ax)
+
+    def _repr_html_(self) -> str:
+        from day2ai.render.html import evidence_html
+
+        return evidence_html(self)
 
 
 Risk = Literal["low", "medium", "high"]
+# hypothesis id() -> its report, so a hypothesis shown on its own can show its evidence inline
+_REPORT_OF: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 
 
-class Remediation(BaseModel):
+class Remediation(_Model):
     """A suggestion. Nothing day2ai returns is ever executed without an approval hook."""
 
     action: str
@@ -184,7 +236,7 @@ class Remediation(BaseModel):
     requires_approval: bool = True
 
 
-class Hypothesis(BaseModel):
+class Hypothesis(_Model):
     service: str
     fault: Fault
     confidence: float = Field(ge=0.0, le=1.0)
@@ -193,13 +245,18 @@ class Hypothesis(BaseModel):
     contradicting: list[str] = Field(default_factory=list, description="evidence ids")
     remediations: list[Remediation] = Field(default_factory=list)
 
+    def report(self) -> Report | None:
+        """The report this hypothesis belongs to (while that report is alive), for rich views."""
+        report: Report | None = _REPORT_OF.get(id(self))
+        return report if report is not None and any(h is self for h in report.hypotheses) else None
+
     def _repr_html_(self) -> str:
-        from day2ai.render import hypothesis_html
+        from day2ai.render.html import hypothesis_html
 
-        return hypothesis_html(self)
+        return hypothesis_html(self, self.report())
 
 
-class Step(BaseModel):
+class Step(_Model):
     """One entry of the investigation timeline: a tool call, a model turn, an analysis pass."""
 
     index: int
@@ -214,14 +271,14 @@ class Step(BaseModel):
     error: str | None = None
 
 
-class Gap(BaseModel):
+class Gap(_Model):
     """Something that could not be checked, and why."""
 
     source: str
     reason: str
 
 
-class Usage(BaseModel):
+class Usage(_Model):
     tool_calls: int = 0
     llm_calls: int = 0
     tokens_in: int = 0
@@ -234,7 +291,7 @@ class Usage(BaseModel):
         return self.tokens_in + self.tokens_out
 
 
-class Report(BaseModel):
+class Report(_Model):
     """The result of one investigation."""
 
     incident: Incident
@@ -245,6 +302,10 @@ class Report(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     gaps: list[Gap] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+
+    def model_post_init(self, context: Any, /) -> None:
+        for h in self.hypotheses:
+            _REPORT_OF[id(h)] = self
 
     def evidence_by_id(self) -> dict[str, Evidence]:
         return {e.id: e for e in self.evidence}
@@ -288,8 +349,33 @@ class Report(BaseModel):
             "notes": list(self.notes),
         }
 
+    def evidence_frame(self) -> Any:
+        """The evidence as a pandas DataFrame, one row per item (see :mod:`day2ai.frames`)."""
+        from day2ai.frames import evidence_frame
+
+        return evidence_frame(self)
+
+    def hypotheses_frame(self) -> Any:
+        """The hypotheses as a pandas DataFrame, best first (see :mod:`day2ai.frames`)."""
+        from day2ai.frames import hypotheses_frame
+
+        return hypotheses_frame(self)
+
+    def to_slack(self, max_chars: int = 3000, min_confidence: float = 0.15, runbook_base_url: str | None = None,
+                 **opts: Any) -> dict[str, Any]:
+        """A Slack message ``{"text", "blocks"}`` (mrkdwn, Block Kit limits; see :mod:`day2ai.render.slack`)."""
+        from day2ai.render.slack import report_slack
+
+        return report_slack(self, max_chars, min_confidence, runbook_base_url, **opts)
+
+    def to_markdown(self, **opts: Any) -> str:
+        """Markdown for GitHub or Teams (see :func:`day2ai.render.markdown.report_markdown`)."""
+        from day2ai.render.markdown import report_markdown
+
+        return report_markdown(self, **opts)
+
     def _repr_html_(self) -> str:
-        from day2ai.render import report_html
+        from day2ai.render.html import report_html
 
         return report_html(self)
 
@@ -299,13 +385,13 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     return {m.__name__: m.model_json_schema() for m in (Incident, Evidence, Hypothesis, Remediation, Report)}
 
 
-class RootCause(BaseModel):
+class RootCause(_Model):
     service: str = Field(min_length=1)
     fault: Fault
     detail: str | None = None
 
 
-class Truth(BaseModel):
+class Truth(_Model):
     """The evaluation label of a bundle (truth.yaml). Investigators never see it."""
 
     root_cause: RootCause

@@ -9,8 +9,8 @@ import day2ai
 
 EXPECTED = {
     "Day2AIError", "Evidence", "Fault", "Hypothesis", "Incident", "Investigator", "KnowledgeBase",
-    "LLMInvestigator", "OfflineInvestigator", "Report", "ainvestigate", "evaluate", "investigate",
-    "load_bundle", "validate_bundle",
+    "LLMInvestigator", "OfflineInvestigator", "Report", "ainvestigate", "astream", "evaluate", "investigate",
+    "load_bundle", "validate_bundle", "scan", "ascan",
 }
 
 
@@ -28,3 +28,10 @@ def test_import_is_light_and_does_no_io() -> None:
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_scan_is_callable_whichever_import_came_first() -> None:
+    code = ("import day2ai.scan.models, day2ai; from day2ai import scan, ascan; "
+            "print(callable(day2ai.scan), callable(scan), callable(ascan))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True"]

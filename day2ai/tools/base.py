@@ -9,6 +9,7 @@ become a gap in the report and an actionable message for the caller.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import time
@@ -22,6 +23,7 @@ from day2ai.models import (
     EvidenceSource,
     Gap,
     Incident,
+    Selector,
     Step,
     TimeRange,
     Usage,
@@ -60,15 +62,21 @@ class Investigation:
         strength: float = 0.5,
         time_range: TimeRange | None = None,
         data: dict[str, Any] | None = None,
+        selector: Selector | None = None,
     ) -> Evidence:
-        ev = Evidence(id=f"e{len(self.evidence) + 1}", source=source, query=query, summary=summary,
+        from day2ai.redact import redact, redact_data  # evidence reaches every output: no secrets in it
+
+        ev = Evidence(id=f"e{len(self.evidence) + 1}", source=source, query=redact(query), summary=redact(summary),
                       service=service, strength=min(1.0, max(0.0, strength)), time_range=time_range,
-                      data=data)
+                      data=redact_data(data), selector=selector)
         self.evidence.append(ev)
         self.emit("evidence_added", {"evidence": ev})
         return ev
 
     def add_gap(self, source: str, reason: str) -> None:
+        from day2ai.redact import redact
+
+        reason = redact(reason)
         if not any(g.source == source and g.reason == reason for g in self.gaps):
             self.gaps.append(Gap(source=source, reason=reason))
 
@@ -93,6 +101,9 @@ def tool(fn: ToolFn[P]) -> ToolFn[P]:
         bound = inspect.signature(fn).bind(inv, *args, **kwargs)
         arguments = {k: v for k, v in bound.arguments.items() if k != "inv"}
         before = len(inv.evidence)
+        await asyncio.sleep(0)  # a cancellation point between tool steps (timeouts, task.cancel())
+        step_no = len(inv.timeline) + 1
+        inv.emit("step_started", {"step": step_no, "kind": "tool", "name": fn.__name__})
         started = time.perf_counter()
         inv.emit("tool_called", {"name": fn.__name__, "arguments": arguments})
         error: str | None = None
@@ -108,8 +119,10 @@ def tool(fn: ToolFn[P]) -> ToolFn[P]:
         text = truncate_to_tokens(text, inv.tool_token_cap)
         inv.usage.tool_calls += 1
         new_ids = [e.id for e in inv.evidence[before:]]
-        inv.add_step("tool", fn.__name__, arguments=_jsonable(arguments), summary=text[:200],
-                     evidence_ids=new_ids, seconds=time.perf_counter() - started, error=error)
+        step = inv.add_step("tool", fn.__name__, arguments=_jsonable(arguments), summary=text[:200],
+                            evidence_ids=new_ids, seconds=time.perf_counter() - started, error=error)
+        inv.emit("step_finished", {"step": step_no, "kind": "tool", "name": fn.__name__,
+                                   "seconds": step.seconds, "error": error, "evidence_ids": new_ids})
         return text
 
     TOOLS[fn.__name__] = wrapper

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from day2ai.cli.common import cli_errors, echo_json
 from day2ai.errors import InputError
+
+if TYPE_CHECKING:
+    from day2ai.scan.models import ScanGap
 
 # Dev seeds are for looking at results while developing; held-out seeds are only for reporting.
 DEV_SEEDS = tuple(range(1, 11))
@@ -42,8 +45,10 @@ def scan_command(
     since: Annotated[str, typer.Option("--since", help="live mode: how far back (e.g. 30d)")] = "30d",
     ops_site: Annotated[Path | None, typer.Option("--site", help="live mode: ops site.yaml (services)")] = None,
     desired: Annotated[Path | None, typer.Option("--desired", help="live mode: Git checkout of manifests")] = None,
-    live: Annotated[Path | None, typer.Option("--live", help="live mode: kubectl get -o yaml dumps")] = None,
-    incidents: Annotated[Path | None, typer.Option("--incidents", help="live mode: incidents JSONL export")] = None,
+    live: Annotated[Path | None, typer.Option("--live", help="live mode: kubectl get -o yaml dumps (default: "
+                                              "the kubernetes backend of --config)")] = None,
+    incidents: Annotated[Path | None, typer.Option("--incidents", help="live mode: incidents JSONL, or a "
+                                                                        "PagerDuty/Opsgenie .csv export")] = None,
     knowledge: Annotated[Path | None, typer.Option("--knowledge", help="live mode: runbooks/postmortems")] = None,
 ) -> None:
     """Scan an ops history (or live backends with --config): Day-2 findings and the health scorecard."""
@@ -60,6 +65,7 @@ def scan_command(
         loaded = asyncio.run(load_live_history(config, since, ops_site=ops_site, desired_dir=desired, live_dir=live,
                                                incidents_file=incidents, knowledge_dir=knowledge))
         report = analyse(loaded, horizon)
+        _warn_gaps(report.gaps)
     else:
         report = scan_path(history, horizon)  # type: ignore[arg-type]
     if fmt is ScanFormat.JSON and out is None:
@@ -76,6 +82,14 @@ def scan_command(
         out.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _warn_gaps(gaps: list[ScanGap]) -> None:
+    """Live mode: one stderr line per gap, so that a failing backend is never read as an all clear."""
+    from day2ai.safetext import clean
+
+    for gap in gaps:
+        print(f"day2ai: warning: not checked: {clean(gap.source)}: {clean(gap.reason)}", file=sys.stderr)
 
 
 @cli_errors

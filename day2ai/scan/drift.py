@@ -33,6 +33,9 @@ _CLUSTER_PREFIXES = ("kubectl.kubernetes.io/", "deployment.kubernetes.io/", "con
 _CLUSTER_LABELS = frozenset({"pod-template-hash", "controller-revision-hash"})
 _SECURITY_KINDS = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "NetworkPolicy",
                              "PodSecurityPolicy", "ServiceAccount"})
+# fields the API server fills in on security kinds (any other live-only field there is drift)
+_SERVER_DEFAULTED: dict[str, tuple[str, ...]] = {"NetworkPolicy": ("spec.policyTypes",),
+                                                 "ServiceAccount": ("secrets",)}
 _QUANTITY = re.compile(r"^([+-]?\d+(?:\.\d+)?)([a-zA-Z]{0,2})$")
 _SUFFIX = {"": 1.0, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
            "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
@@ -48,7 +51,11 @@ def _clean(obj: dict[str, Any]) -> dict[str, Any]:
     for sub, drop in (("annotations", lambda k: k.startswith(_CLUSTER_PREFIXES)),
                       ("labels", lambda k: k in _CLUSTER_LABELS)):
         if isinstance(meta.get(sub), dict):
-            meta[sub] = {k: v for k, v in meta[sub].items() if not drop(k)}
+            kept = {k: v for k, v in meta[sub].items() if not drop(k)}
+            if kept:
+                meta[sub] = kept
+            else:
+                meta.pop(sub)  # only cluster-added entries: not an (empty) field of its own
     body["metadata"] = meta
     return body
 
@@ -122,8 +129,11 @@ def diff_objects(desired: dict[str, Any], live: dict[str, Any], kind: str) -> li
         got = have.get(path)
         if got != value:
             out.append((path, security_weakening(path, value, got, kind)))
+    defaulted = _SERVER_DEFAULTED.get(kind, ())
     for path, got in have.items():
-        if path not in want and security_weakening(path, None, got, kind):
+        if path in want or path.startswith(defaulted):
+            continue
+        if security_weakening(path, None, got, kind):
             out.append((path, True))
     return out
 

@@ -12,8 +12,11 @@ configuration (:mod:`day2ai.sources.config`):
 - changes: the configured change backends (Kubernetes rollouts, Argo CD, GitHub deploys).
 - services: the ops site file if given (its period is replaced), else the config's topology, else
   the services seen in the metrics.
-- declared objects from a Git checkout directory, live objects from a directory of
-  ``kubectl get -o yaml`` dumps, incidents from a JSONL export, runbooks from a knowledge directory.
+- declared objects from a Git checkout directory; live objects from the Kubernetes API through the
+  config's ``kubernetes`` backend (GET list calls of the declared kinds in its namespaces, see
+  :mod:`day2ai.sources.history_kube`), or from a directory of ``kubectl get -o yaml`` dumps when
+  one is given; incidents from a JSONL export or a PagerDuty/Opsgenie CSV export
+  (:mod:`day2ai.sources.history_csv`), runbooks from a knowledge directory.
 
 What is not given becomes a gap of the scan, never an error.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +37,7 @@ from day2ai.sources.history import (
     HISTORY_LIMITS,
     AlertRecord,
     ChangeRecord,
+    KubeObject,
     OpsHistory,
     Period,
     Series,
@@ -42,6 +47,9 @@ from day2ai.sources.history import (
     read_documents,
     read_objects,
 )
+
+if TYPE_CHECKING:
+    from day2ai.sources.config import SiteConfig
 
 
 def alert_firings(series: list[MetricSeries], gap_factor: float = 1.5) -> list[AlertRecord]:
@@ -127,6 +135,7 @@ async def load_live_history(
     sources = cfg.build_sources(transport)  # type: ignore[arg-type]
     placeholder = Site(name=cfg.site, period=Period(start=start, end=end))
     h = OpsHistory(path=Path(config).parent, site=placeholder)
+    h.desired = _objects(h, "config/desired", desired_dir, "no desired objects (pass a Git checkout directory)")
     try:
         await _metrics(sources, h, start, end)
         await _changes(sources, h, start, end)
@@ -135,23 +144,61 @@ async def load_live_history(
         await close_sources(sources)
     topo_names = [c.name for c in topo.services] if topo is not None else []
     h.site = _site(cfg.site, start, end, ops_site, topo_names, {s.service for s in h.metrics})
-    _local(h, desired_dir, live_dir, incidents_file, knowledge_dir)
+    if live_dir is not None:
+        h.live = _objects(h, "config/live", live_dir, "")
+    else:
+        await _live_from_api(cfg, h, transport)
+    _local(h, incidents_file, knowledge_dir)
     return h
 
 
-def _local(h: OpsHistory, desired_dir: Path | None, live_dir: Path | None, incidents_file: Path | None,
-           knowledge_dir: Path | None) -> None:
-    for label, path, attr in (("config/desired", desired_dir, "desired"), ("config/live", live_dir, "live")):
-        if path is None:
-            h.gaps.append((label, f"no {attr} objects (pass a {'Git checkout' if attr == 'desired' else 'kubectl'}"
-                                  f" directory)"))
-            continue
-        if not path.is_dir():
-            raise InputError(f"{path}: not a directory")
-        setattr(h, attr, read_objects(path))
-        h.present.add(attr)
+def _objects(h: OpsHistory, label: str, path: Path | None, missing: str) -> list[KubeObject] | None:
+    if path is None:
+        h.gaps.append((label, missing))
+        return None
+    if not path.is_dir():
+        raise InputError(f"{path}: not a directory")
+    h.present.add(label.split("/")[1])
+    return read_objects(path)
+
+
+async def _live_from_api(cfg: SiteConfig, h: OpsHistory, transport: object | None) -> None:
+    """Live objects from the Kubernetes API; declared objects that cannot be compared leave a gap."""
+    from day2ai.sources.config import KubernetesConfig, _build
+    from day2ai.sources.history_kube import read_live_objects, uncovered_reason
+
+    kube = next((c for c in cfg.changes if isinstance(c, KubernetesConfig)), None)
+    if kube is None:
+        h.gaps.append(("config/live", "no live objects (add a kubernetes backend to the site configuration, "
+                                      "or pass a kubectl dump directory with --live)"))
+        return
+    if h.desired is None:
+        h.gaps.append(("config/live", "not read from kubernetes: no declared objects to compare (pass --desired)"))
+        return
+    source = _build(kube, transport, cfg.base_dir)  # type: ignore[arg-type]
+    try:
+        live = await read_live_objects(source, h.desired)
+    finally:
+        await source.client.aclose()
+    h.gaps.extend(("config/live", f"kubernetes: {f}") for f in live.failures)
+    if reason := uncovered_reason(h.desired, live, kube.namespaces):
+        h.gaps.append(("config/live", reason))
+    if not live.covered:
+        h.live = None  # nothing listed: drift is not checked at all (never an "all clear")
+        return
+    h.desired = live.compared(h.desired)
+    h.live = live.objects
+    h.present.add("live")
+
+
+def _local(h: OpsHistory, incidents_file: Path | None, knowledge_dir: Path | None) -> None:
     if incidents_file is None:
-        h.gaps.append(("incidents", "no incidents export (pass a JSONL file)"))
+        h.gaps.append(("incidents", "no incidents export (pass a JSONL file or a PagerDuty/Opsgenie CSV)"))
+    elif incidents_file.suffix.lower() == ".csv":
+        from day2ai.sources.history_csv import read_incidents_csv
+
+        h.incidents.extend(read_incidents_csv(incidents_file))
+        h.present.add("incidents")
     else:
         h.incidents.extend(_iter_jsonl(incidents_file, parse_incident, HISTORY_LIMITS))
         h.present.add("incidents")

@@ -1,7 +1,8 @@
 """Tokens the LLM investigator sends per investigation, with a scripted model that follows the triage.
 
-Target (issue 7): on the ``dev`` suite, median total tokens sent to the model per investigation
-<= 8,000 (system prompt, tool schemas and tool outputs included), counted with tiktoken.
+Target (issue 17): on the ``dev`` suite, median total tokens sent to the model per investigation
+<= 8,000 (system prompt, tool schemas and tool outputs included), counted with tiktoken over the
+messages (``--via fake``) and, stricter, over the whole JSON request body (``--via stub``).
 
 The scripted model (tests/fakes.py, the same fake the unit tests use) behaves like a competent
 model that trusts the triage: it reads the triage's ranked candidates, checks the top ones with
@@ -167,6 +168,8 @@ def _row(bundle_dir: Path, report: Report, started: float, first_texts: list[str
         "tool_schemas": count_tokens(json.dumps(tools, separators=(",", ":"), sort_keys=True)),
         "user_message": count_tokens(first_texts[1]),
         "hit@1": bool(truth and ranked[:1] == [truth.root_cause.service]),
+        "ranked": ranked[:3],
+        "grounded": all(h.supporting for h in report.hypotheses) and not any("Dropped" in n for n in report.notes),
         "seconds": time.perf_counter() - started,
         "notes": [n for n in report.notes if "price" not in n],
     }
@@ -230,7 +233,7 @@ def main() -> None:
               f"{statistics.median(x['system_prompt'] for x in r):.0f}, tool schemas "
               f"{statistics.median(x['tool_schemas'] for x in r):.0f}, incident+dossier "
               f"{statistics.median(x['user_message'] for x in r):.0f})")
-        print(f"  hit@1 {sum(x['hit@1'] for x in r) / len(r):.2f}; "
+        print(f"  hit@1 {sum(x['hit@1'] for x in r) / len(r):.2f}; all grounded {all(x['grounded'] for x in r)}; "
               f"median seconds {statistics.median(x['seconds'] for x in r):.2f}")
         noted = [x for x in r if x["notes"]]
         if noted:

@@ -26,12 +26,12 @@ from day2ai.redact import redact
 from day2ai.tokens import count_tokens, truncate_to_tokens
 
 SAFETY = 1.25  # tiktoken vs the server's tokenizer and chat-template framing of tools
-DOSSIER_AFTER_FIRST = 200  # tokens of the dossier kept once the model has read it in full
+DOSSIER_AFTER_FIRST = 170  # tokens of the dossier kept once the model has read it in full
 MIN_DOSSIER = 120
 _M = TypeVar("_M", bound=BaseMessage)
 
 
-def shorten_dossier(dossier: str, tokens: int, per_candidate: int = 2, line_chars: int = 90) -> str:
+def shorten_dossier(dossier: str, tokens: int, per_candidate: int = 1, line_chars: int = 90) -> str:
     """The dossier's ranked candidates (from its "Ranked hypotheses"/"Candidates" line on) with
     their first evidence lines cut short, within ``tokens``; its head if it has no such section."""
     if count_tokens(dossier) <= tokens:
@@ -45,7 +45,7 @@ def shorten_dossier(dossier: str, tokens: int, per_candidate: int = 2, line_char
     for line in lines[start + 1:]:
         if re.match(r"\s*\d+\.\s", line):
             shown = 0
-            kept.append(line[:160])
+            kept.append(line[:130])
         elif line.lstrip().startswith(("+", "-", "e")) and shown < per_candidate:
             shown += 1
             kept.append(line[:line_chars])

@@ -62,7 +62,7 @@ from day2ai.sources.base import Sources
 from day2ai.tokens import count_tokens, truncate_to_tokens
 from day2ai.tools.base import TOOLS, Investigation
 
-PROMPT_VERSION = "v2"
+PROMPT_VERSION = "v3"
 DEFAULT_TOOL_TOKENS = 600  # per tool result sent to the model
 SUMMARY_CHARS = 110  # per evidence line in a shortened tool result
 SUMMARY_LINES = 6  # evidence lines kept in a shortened tool result (the other ids are listed)
@@ -379,7 +379,7 @@ class _Run:
             return render(f"investigate.{PROMPT_VERSION}.user", incident_id=inc.id,
                           detected_at=inc.detected_at.isoformat(), window_start=inc.window.start.isoformat(),
                           window_end=inc.window.end.isoformat(), symptom_service=inc.symptom.service,
-                          gaps=[] if brief else gaps,
+                          gaps=[] if brief else gaps, brief=brief,
                           incident=incident_text, triage=fence("triage dossier (offline analysis)", text, boundary))
 
         self.conv.open(SystemMessage(system), dossier, user)
@@ -469,22 +469,40 @@ class _Run:
 
 
 def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A tool schema with its description cut to the first sentence and its parameter descriptions
-    to a line (it is sent with every request)."""
+    """A tool schema as small as the model can still use (it is sent with every step): the
+    description cut to its first sentence; per parameter only its type (and enum/items), no
+    title or default (the tool fills them in), and a short description for text parameters only
+    (numbers and flags are named well enough: ``limit``, ``errors_only``)."""
     function = dict(schema["function"])
-    text = str(function.get("description", ""))
-    first = text.split(". ")[0].rstrip(".")
-    function["description"] = (first if len(first) <= 120 else first[:119] + "…") + "."
+    function["description"] = _first_sentence(str(function.get("description", "")), 90)
     params = function.get("parameters")
     if isinstance(params, dict) and isinstance(params.get("properties"), dict):
-        props = {k: ({**v, "description": _cut(str(v["description"]), 70)} if isinstance(v, dict)
-                     and "description" in v else v) for k, v in params["properties"].items()}
-        function["parameters"] = {**params, "properties": props}
-    return {**schema, "function": function}
+        props = {k: _compact_param(v) if isinstance(v, dict) else v for k, v in params["properties"].items()}
+        function["parameters"] = {"type": "object", "properties": props,
+                                  **({"required": params["required"]} if params.get("required") else {})}
+    return {"type": "function", "function": function}
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _compact_param(spec: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {k: spec[k] for k in ("type", "enum", "items", "anyOf") if k in spec}
+    text = str(spec.get("description") or "")
+    if kept.get("type") == "string" and text:
+        kept["description"] = _first_sentence(text, 120 if text.startswith("one of") else 50)
+    return kept
+
+
+def _first_sentence(text: str, limit: int) -> str:
+    """The first sentence in plain quoting, cut to ``limit`` characters at the last clause
+    (", " or " (") when that keeps at least half of it, else at a word."""
+    first = " ".join(text.replace("``", "").split()).split(". ")[0].rstrip(".")
+    if len(first) <= limit:
+        return first
+    head = first[:limit]
+    clause = max(head.rfind(", "), head.rfind(" ("))
+    cut = head[:clause] if clause >= limit // 2 else head.rsplit(" ", 1)[0]
+    if cut.count("(") > cut.count(")"):  # no half parenthesis
+        cut = cut[: cut.rindex("(")]
+    return cut.rstrip(" ,;:")
 
 
 def _short(text: str, limit: int = ERROR_CHARS) -> str:

@@ -197,3 +197,28 @@ def test_cli_investigate_with_model_against_the_stub(world: synth.World, tmp_pat
     assert out["hypotheses"][0]["fault"] == "memory_leak" and out["hypotheses"][0]["evidence"]
     assert out["usage"]["llm_tokens"] > 0
     assert len(stub.bodies) == 1 and SECRET not in stub.bodies[0]
+
+
+async def test_one_call_per_step_stays_within_the_token_target_on_the_wire() -> None:
+    """Counted as a provider bills it (the stub's usage: the whole JSON request body), a model
+    making one tool call per step (3 steps, then the answer) sends <= 8,000 tokens."""
+    world = synth.make_world("cpu_saturation", "payments", seed=1, with_deploy=True)
+    plan = [("log_patterns", {"service": "payments", "errors_only": True, "limit": 5}),
+            ("metric_anomalies", {"service": "payments", "limit": 5}),
+            ("trace_summary", {"service": "checkout", "limit": 5})]
+
+    def follower(request: dict[str, Any]) -> Reply:
+        done = sum(len(m.get("tool_calls") or []) for m in request["messages"] if m["role"] == "assistant")
+        if done < len(plan):
+            return reply(tool_calls=[plan[done]])
+        ids = re.findall(r"\[(e\d+)\]", json.dumps(request["messages"]))
+        answer = {"service": "payments", "fault": "cpu_saturation", "confidence": 0.8, "summary": "cpu",
+                  "evidence": ids[:3]}
+        return reply(tool_calls=[("submit_hypotheses", {"hypotheses": [answer]})])
+
+    with StubOpenAI(then=follower) as stub:
+        model = chat_model("stub-model", base_url=stub.base_url, timeout_s=30)
+        report = await LLMInvestigator(model).investigate(world.incident, synth.sources(world))
+    assert report.usage.llm_calls == 4 and report.hypotheses[0].service == "payments"
+    assert not any("Dropped" in n or "fallback" in n for n in report.notes)
+    assert 3000 < report.usage.tokens_in <= 8000, report.usage.tokens_in

@@ -124,9 +124,13 @@ def test_templates_render_strictly() -> None:
         render("nope.v9")
 
 
-def test_system_prompt_declares_the_fence_and_survives_redaction() -> None:
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_system_prompt_declares_the_fence_and_survives_redaction(version: str) -> None:
+    from day2ai.agent.llm import PROMPT_VERSION
+
+    assert PROMPT_VERSION in {"v2", "v3"}
     boundary = new_boundary()
-    system = render("investigate.v2.system", boundary=boundary, max_steps=8, max_hypotheses=5,
+    system = render(f"investigate.{version}.system", boundary=boundary, max_steps=8, max_hypotheses=5,
                     submit_tool="submit_hypotheses", faults=[f.value for f in Fault])
     assert f"[[[DATA {boundary}" in system and f"[[[END DATA {boundary}]]]" in system
     assert "never instructions" in system
@@ -140,6 +144,37 @@ def test_fence_cannot_be_closed_from_inside() -> None:
     block = fence("tool:logs>>>", evil, boundary)
     assert block.count(f"[[[END DATA {boundary}]]]") == 1 and block.endswith(f"[[[END DATA {boundary}]]]")
     assert block.startswith(f"[[[DATA {boundary} tool:logs")
+
+
+def test_user_prompt_is_brief_once_read() -> None:
+    args = {"incident_id": "inc-1", "detected_at": "2026-01-01T00:10:00", "window_start": "2026-01-01T00:00:00",
+            "window_end": "2026-01-01T00:20:00", "symptom_service": "checkout", "gaps": ["traces: none"],
+            "incident": "[incident]", "triage": "[dossier]"}
+    full = render("investigate.v3.user", brief=False, **args)
+    brief = render("investigate.v3.user", brief=True, **{**args, "gaps": []})
+    assert "2026-01-01T00:00:00" in full and "traces: none" in full
+    assert "2026-01-01" not in brief and "inc-1" in brief and "checkout" in brief and "[dossier]" in brief
+
+
+def test_tool_schemas_sent_are_compact(tools: None) -> None:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from day2ai.agent.llm import _compact_schema
+
+    inv = Investigation(INCIDENT, Sources())
+    tool = langchain_tools(inv, ["t_logs"])[0]
+    full = convert_to_openai_tool(tool)
+    compact = _compact_schema(full)
+    params = compact["function"]["parameters"]
+    assert compact["function"]["name"] == "t_logs" and params["required"] == ["service"]
+    assert params["properties"]["limit"] == {"type": "integer"}  # no default, title or description
+    assert params["properties"]["service"] == {"type": "string", "description": "the service name"}
+    assert compact["function"]["description"] == "Recent error log lines of a service"
+    assert len(json.dumps(compact)) < len(json.dumps(full))
+    long = {"type": "function", "function": {"name": "x", "description": "Callers and callees of a component, "
+            "and where each edge was learnt (topology, traces, logs). More text.", "parameters": {}}}
+    assert _compact_schema(long)["function"]["description"] == \
+        "Callers and callees of a component, and where each edge was learnt"  # cut at a clause
 
 
 # ---------------------------------------------------------------- prices and models

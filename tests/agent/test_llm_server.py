@@ -31,6 +31,7 @@ from day2ai.agent.models import chat_model
 from day2ai.agent.offline import OfflineInvestigator
 from day2ai.sources.bundle import load_bundle
 from tests.agent.llm_proxy import RecordingProxy
+from tests.sources.servers.prom import stop_process
 
 pytest.importorskip("langchain_openai")
 pytestmark = [pytest.mark.llm_server, pytest.mark.slow]
@@ -84,12 +85,7 @@ def _start(n_ctx: int, logdir: Path) -> Iterator[str]:
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=20)
         log.close()
 
 

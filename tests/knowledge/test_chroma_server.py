@@ -15,6 +15,7 @@ import pytest
 
 from day2ai.knowledge import KnowledgeBase
 from day2ai.knowledge.embeddings import HashingEmbedder
+from tests.sources.servers.prom import stop_process
 
 pytestmark = [pytest.mark.chroma_server, pytest.mark.slow]
 
@@ -59,12 +60,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.2)
         yield address
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)
         log.close()
 
 

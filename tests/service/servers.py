@@ -21,9 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.sources.servers.prom import _wait_ready, find_binary, free_port
+from tests.sources.servers.prom import _wait_ready, free_port, require_binaries, stop_process
 
 HINTS = {
     "prometheus": "run tools/install_prometheus.sh (Debian package 'prometheus')",
@@ -34,14 +32,7 @@ HINTS = {
 
 def require(*names: str) -> dict[str, str]:
     """Paths of the binaries; fail in CI (``CI=true``), skip locally, when one is missing."""
-    paths = {n: find_binary(n) for n in names}
-    missing = [n for n, p in paths.items() if p is None]
-    if missing:
-        msg = "; ".join(f"{n} not found: {HINTS.get(n, 'install it')}" for n in missing)
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return {n: p for n, p in paths.items() if p is not None}
+    return require_binaries(*names, hints=HINTS)
 
 
 class Process:
@@ -68,13 +59,8 @@ class Process:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            stop_process(self.proc)
         self.proc = None
 
 

@@ -30,16 +30,30 @@ def find_binary(name: str) -> str | None:
     return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
 
 
-def require_binaries(*names: str) -> dict[str, str]:
-    """Paths of the binaries; fail in CI (``CI=true``), skip locally, when one is missing."""
+def require_binaries(*names: str, hints: dict[str, str] | None = None) -> dict[str, str]:
+    """Paths of the binaries; fail in CI (``CI=true``), skip locally, when one is missing.
+
+    ``hints`` says per binary how to install it (default: the Prometheus install script)."""
     paths = {n: find_binary(n) for n in names}
     missing = [n for n, p in paths.items() if p is None]
     if missing:
-        msg = f"{', '.join(missing)} not found: {INSTALL_HINT}"
+        msg = "; ".join(f"{n} not found: {(hints or {}).get(n, INSTALL_HINT)}" for n in missing)
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(msg)
         pytest.skip(msg)
     return {n: p for n, p in paths.items() if p is not None}
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """End a server process: terminate, then kill if it has not exited within ``timeout`` s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 def free_port() -> int:
@@ -108,13 +122,8 @@ class PrometheusServer:
         return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            stop_process(self.proc)
         self.proc = None
         if getattr(self, "log", None) is not None:
             self.log.close()

@@ -52,14 +52,24 @@ def fault_scores(f: Features) -> dict[Fault, float]:
         _pos(f, MetricKind.PACKETS), 0.9 * h.get(Fault.PACKET_LOSS, 0.0), 0.8 * ch.get(Fault.PACKET_LOSS, 0.0)
     ) * (1.0 - 0.5 * resource)
     delay = max(f.latency, f.edge_lat_in, _pos(f, MetricKind.LATENCY), _pos(f, MetricKind.NETWORK))
-    s[Fault.NETWORK_DELAY] = 0.7 * delay * (1.0 - resource) * (1.0 - 0.5 * errors) + 0.3 * max(
-        h.get(Fault.NETWORK_DELAY, 0.0), ch.get(Fault.NETWORK_DELAY, 0.0)
-    )
+    # a slower network does not change which calls a service makes or which lines it logs: its own
+    # per-request pattern shift speaks against a delay on its path
+    s[Fault.NETWORK_DELAY] = (
+        0.7 * delay * (1.0 - resource) * (1.0 - 0.5 * errors)
+        + 0.3 * max(h.get(Fault.NETWORK_DELAY, 0.0), ch.get(Fault.NETWORK_DELAY, 0.0))
+    ) * (1.0 - f.pattern * f.pattern_share)
     # a datastore or third party has no code of ours: errors originating there are its failure
     code = (
         0.0
         if external
-        else max(h.get(Fault.CODE_ERROR, 0.0), 0.8 * ch.get(Fault.CODE_ERROR, 0.0), f.origin * 0.8, f.log_origin)
+        else max(
+            h.get(Fault.CODE_ERROR, 0.0),
+            0.8 * ch.get(Fault.CODE_ERROR, 0.0),
+            f.origin * 0.8,
+            f.log_origin,
+            # its requests took other paths (calls skipped, other log lines) while no resource is short
+            f.pattern * f.pattern_share * (1.0 - resource),
+        )
     )
     s[Fault.CODE_ERROR] = 0.8 * code * (1.0 - 0.6 * max(deploy, config))
     anomaly = max(errors, f.latency, f.self_time, resource)

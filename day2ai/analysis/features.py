@@ -14,12 +14,18 @@ from day2ai.analysis.changes import ScoredChange, time_proximity
 from day2ai.analysis.graph import CallGraph
 from day2ai.analysis.logs import ERROR_RANK, LogAnalysis, log_strength
 from day2ai.analysis.metrics import MetricKind, ServiceMetricProfile, strength
+from day2ai.analysis.patterns import PatternAnalysis
 from day2ai.analysis.periods import Periods
 from day2ai.analysis.traces import TraceAnalysis
 from day2ai.models import ComponentKind, Fault
 from day2ai.sources.base import LEVEL_RANK
 
 ANOMALOUS = 0.45  # own-anomaly level from which a component counts as anomalous
+
+
+# a pattern shift counts once it is beyond 3 standard deviations (the usual significance level of
+# the robust z used for metrics) and beyond the Bonferroni bound over the operations compared; not fitted
+PATTERN_MIN_Z = 3.0
 
 
 class Signals(BaseModel):
@@ -30,6 +36,7 @@ class Signals(BaseModel):
     metrics: dict[str, ServiceMetricProfile] = Field(default_factory=dict)
     logs: LogAnalysis | None = None
     traces: TraceAnalysis | None = None
+    patterns: PatternAnalysis | None = None
     changes: list[ScoredChange] = Field(default_factory=list)
     components: list[str] = Field(default_factory=list)  # known names (topology, sources)
     symptom: str | None = None
@@ -66,6 +73,8 @@ class Features(BaseModel):
     edge_err_in: float = 0.0  # error-rate change of calls into it
     edge_lat_in: float = 0.0  # latency change of calls into it
     gap_in: float = 0.0  # time lost around calls into it that its own spans do not see (network path)
+    pattern: float = 0.0  # its per-request patterns changed (novel or vanished calls and log templates)
+    pattern_share: float = 0.0  # its pattern shift relative to the largest one (0..1)
     change: ScoredChange | None = None
     own_telemetry: bool = False
     onset: float | None = None
@@ -89,7 +98,7 @@ class Features(BaseModel):
         return (
             max(self.metric_up, 0.7 * self.metric)
             + max(0.9 * self.logs, self.log_origin)
-            + max(self.self_time, self.origin, self.gap_in)
+            + max(self.self_time, self.origin, self.gap_in, self.pattern)
             + self.blamed()
         ) / 4.0
 
@@ -99,6 +108,7 @@ class Features(BaseModel):
 
     def _combine(self, metric: float, drop: float) -> float:
         parts = [metric, 0.9 * self.logs, self.log_origin, self.self_time, self.origin, 0.7 * self.latency, drop]
+        parts.append(self.pattern)
         if not self.own_telemetry:
             parts += [0.9 * self.edge_in, 0.8 * self.mentioned]
         else:
@@ -154,6 +164,8 @@ def build_features(sig: Signals) -> dict[str, Features]:
         _log_origins(sig.graph, feats)
     if sig.traces:
         _trace_features(sig.traces, feats)
+    if sig.patterns:
+        _pattern_features(sig.patterns, feats)
     for ch in sig.changes:
         f = feats[ch.service]
         ch = _near_own_onset(ch, f.onset)
@@ -268,6 +280,18 @@ def _trace_features(traces: TraceAnalysis, feats: dict[str, Features]) -> None:
         g.edge_lat_in = max(g.edge_lat_in, lat)
         if value > 0.3:
             g.keys.append(f"edge:{e.caller}->{e.callee}")
+
+
+def _pattern_features(pa: PatternAnalysis, feats: dict[str, Features]) -> None:
+    critical = max(PATTERN_MIN_Z, pa.critical_z)
+    top = pa.top_z() - critical
+    for svc, shift in pa.shifts.items():
+        f = feats.get(svc)
+        if f is None or shift.z <= critical:
+            continue
+        f.pattern = strength(shift.z - critical)  # its significance beyond the bound
+        f.pattern_share = (shift.z - critical) / top
+        f.keys.append(f"pattern:{svc}")
 
 
 def call_gaps(traces: TraceAnalysis) -> dict[tuple[str, str], float]:

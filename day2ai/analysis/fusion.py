@@ -36,6 +36,11 @@ __all__ = [
     "type_fault",
 ]
 
+# how much the largest per-request pattern shift multiplies a candidate's score (1 + weight x its
+# share of the largest shift x the shift's strength); chosen by leave-one-out on the real cases
+# (tools/bench_nezha.py --grid day2ai.analysis.fusion.PATTERN_WEIGHT=...), see BENCHMARKS.md
+PATTERN_WEIGHT = 4.0
+
 
 class Candidate(BaseModel):
     service: str
@@ -236,6 +241,9 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
             * (1.0 + 0.35 * explains + 0.15 * early + 0.15 * chg)
             * (1.0 + loud_weight * loud)
         )
+        # per-request behaviour that changed here more than anywhere else: where a code fault shows
+        # (unless anomalies downstream explain it: a failing callee changes its callers' paths too)
+        score *= 1.0 + PATTERN_WEIGHT * f.pattern_share * f.pattern * (1.0 - victim) ** 2
         fault, fs = type_fault(f)
         reasons = []
         fails = _can_fail(f)
@@ -255,6 +263,8 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
             reasons.append("its callers show little impact from it")
         if early:
             reasons.append("among the earliest onsets")
+        if f.pattern_share >= 1.0:
+            reasons.append("its requests changed behaviour (calls, log lines) more than any other service's")
         cands.append(
             Candidate(
                 service=n,

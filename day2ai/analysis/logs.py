@@ -105,10 +105,15 @@ class LogAccumulator:
         self._stats: dict[tuple[str, str], _TemplateStats] = {}
         self._errors: dict[str, dict[int, int]] = {}
         self._add_id = self.miner.add_id
+        self.trace_links: list[tuple[str, str, str]] = []  # (trace id, service, template id)
 
-    def add(self, timestamp: float, service: str, message: str, level: str | None = None) -> None:
+    def add(
+        self, timestamp: float, service: str, message: str, level: str | None = None, trace_id: str | None = None
+    ) -> None:
         self.lines += 1
         tid = self._add_id(message)
+        if trace_id:
+            self.trace_links.append((trace_id, service, tid))
         b = int((timestamp - self.start) // self.bin_seconds)
         st = self._stats.get((service, tid))
         if st is None:

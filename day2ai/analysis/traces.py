@@ -163,6 +163,8 @@ class TraceAccumulator:
         self.peer: list[int] = []
         self.error_names: dict[int, str] = {}
         self.statuses = 0
+        self.names: list[str] = []  # span (operation) name per span
+        self.traces: list[str] = []  # trace id per span
 
     def __len__(self) -> int:
         return len(self.start)
@@ -187,6 +189,8 @@ class TraceAccumulator:
         self._index[(trace_id, span_id)] = i
         self._parent.append((trace_id, parent_span_id) if parent_span_id else None)
         self.service_idx.append(s)
+        self.names.append(name)
+        self.traces.append(trace_id)
         self.start.append(start)
         self.duration.append(duration_ms)
         err = span_error(status, attributes) if (status is not None or attributes) else None
@@ -214,6 +218,25 @@ class TraceAccumulator:
 
     def peers(self) -> list[str]:
         return list(self._peer_names)
+
+    def failed_calls(self, parents: list[int]) -> list[tuple[int, int]]:
+        """(span, caller span) of calls with an error status: into another service (the caller is the
+        parent) or to a peer such as a database (the span is the call)."""
+        out: list[tuple[int, int]] = []
+        svc, err, peer = self.service_idx, self.error, self.peer
+        for i, e in enumerate(err):
+            if e != 1:
+                continue
+            p = parents[i]
+            if p >= 0 and svc[p] != svc[i]:
+                out.append((i, p))
+            elif peer[i] >= 0:
+                out.append((i, i))
+        return out
+
+    def parent_index(self) -> list[int]:
+        """Index of each span's parent span (-1: a root, or a parent that was not recorded)."""
+        return [-1 if key is None else self._index.get(key, -1) for key in self._parent]
 
     def analyze(self, periods: Periods, peer_alias: Mapping[str, str] | None = None) -> TraceAnalysis:
         n = len(self.start)

@@ -17,6 +17,7 @@ async def signals(inv: Investigation) -> Signals:
         metrics=await sig.metric_profiles(inv),
         logs=await sig.log_analysis(inv),
         traces=await sig.trace_analysis(inv),
+        patterns=await sig.pattern_analysis(inv),
         changes=await sig.scored_changes(inv),
         components=await sig.known_components(inv),
         symptom=inv.incident.symptom.service,

@@ -25,6 +25,7 @@ from day2ai.analysis.metrics import (
     service_profiles,
     strength,
 )
+from day2ai.analysis.patterns import PatternAnalysis, PatternTable, analyze_patterns, build_units, pattern_onset
 from day2ai.analysis.periods import Periods, combine_onsets, periods_for_onset, preliminary_periods
 from day2ai.analysis.traces import TraceAccumulator, TraceAnalysis
 from day2ai.errors import Day2AIError
@@ -96,7 +97,7 @@ async def log_accumulator(inv: Investigation) -> LogAccumulator | None:
         add = acc.add
         try:
             async for rec in src.logs(LogQuery(start=min(w.start_s, _baseline_start(inv)), end=w.end_s)):
-                add(rec.timestamp, rec.service, rec.message, rec.level)
+                add(rec.timestamp, rec.service, rec.message, rec.level, rec.trace_id)
         except Day2AIError as exc:
             _source_gap(inv, "logs", exc)
         if acc.lines == 0:
@@ -290,6 +291,50 @@ async def trace_analysis(inv: Investigation) -> TraceAnalysis | None:
     return await cached(inv, "trace_analysis", make)
 
 
+async def pattern_table(inv: Investigation) -> PatternTable | None:
+    """Per-request units from spans and trace-linked log templates (None without spans)."""
+
+    async def make() -> PatternTable | None:
+        tacc = await trace_accumulator(inv) if inv.sources.traces is not None else None
+        if tacc is None or len(tacc) == 0:
+            return None
+        lacc = await log_accumulator(inv) if inv.sources.logs is not None else None
+        links = []
+        if lacc is not None:
+            resolve = lacc.miner.resolve
+            links = [(trace, svc, resolve(tid)) for trace, svc, tid in lacc.trace_links]
+        parents = tacc.parent_index()
+        return build_units(
+            tacc.services,
+            tacc.service_idx,
+            tacc.names,
+            tacc.start,
+            parents,
+            tacc.traces,
+            links,
+            tacc.failed_calls(parents),
+        )
+
+    return await cached(inv, "pattern_table", make)
+
+
+async def pattern_analysis(inv: Investigation) -> PatternAnalysis | None:
+    """Per-request pattern shifts between the baseline and the incident (None without spans)."""
+
+    async def make() -> PatternAnalysis | None:
+        table = await pattern_table(inv)
+        if table is None:
+            return None
+        p = await periods(inv)
+        base = (p.baseline_start, p.baseline_end) if p.explicit_baseline else None
+        # per-request patterns date their own change to 10 s where they are recorded densely; the
+        # other sources keep the onset of their (coarser) anomalies
+        refined = pattern_onset(table, inv.incident.detected_at.timestamp())
+        return analyze_patterns(table, p.onset if refined is None else refined, base, p.incident_end)
+
+    return await cached(inv, "pattern_analysis", make)
+
+
 def _peer_aliases(peers: list[str], components: list[str]) -> dict[str, str]:
     """Map span peer attributes (host names, db names) onto known component names."""
     norm = {c.lower(): c for c in components}
@@ -439,6 +484,23 @@ async def _edge_evidence(inv: Investigation, rest: str, p: Periods) -> _Made | N
     )
 
 
+async def _pattern_evidence(inv: Investigation, rest: str, p: Periods) -> _Made | None:
+    pa = await pattern_analysis(inv)
+    shift = pa.shifts.get(rest) if pa is not None else None
+    if pa is None or shift is None:
+        return None
+    start = pa.onset
+    return (
+        EvidenceSource.TRACES,
+        f"per-request patterns of {rest} (calls and log templates) incident vs baseline",
+        shift.describe(),
+        rest,
+        strength(shift.z),
+        _tr(start, p.incident_end),
+        {"operation": shift.operation, "z": shift.z, "novel": shift.novel, "vanished": shift.vanished},
+    )
+
+
 async def _change_evidence(inv: Investigation, rest: str, p: Periods) -> _Made | None:
     svc, _, ts = rest.rpartition(":")
     ch = next((c for c in await scored_changes(inv) if c.service == svc and f"{c.timestamp:.0f}" == ts), None)
@@ -460,6 +522,7 @@ _MAKERS: dict[str, Callable[[Investigation, str, Periods], Awaitable[_Made | Non
     "log": _log_evidence,
     "trace": _trace_evidence,
     "edge": _edge_evidence,
+    "pattern": _pattern_evidence,
     "change": _change_evidence,
 }
 

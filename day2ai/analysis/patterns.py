@@ -1,0 +1,374 @@
+"""Per-request behaviour patterns and how they change at the onset (event patterns, as in Nezha).
+
+A *unit* is one service's part of one request (trace): the operation it served, the operations of
+other services it called, and the log templates it wrote for that request. A code fault changes
+these even when it moves no metric: an exception skips the calls and log lines after it, a wrong
+return value sends the caller down another branch. For every operation the units of the fault-free
+period are compared with those of the incident period: units whose pattern the baseline never
+showed (more than sampling would explain: Good-Turing's missing mass) and baseline patterns that
+vanished (more than chance would explain) are the shift. The onset is where the pattern mix of the
+recording around the detection changes most (a likelihood-ratio change point).
+
+Pure functions over arrays; the accumulators in ``traces`` and ``logs`` feed them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+from pydantic import BaseModel
+
+# a gap this long between requests separates two recordings (a trace store's retention windows, a
+# dataset's fault-free and faulty captures): a change point is only searched inside the recording
+# that holds the detection; five minutes, a usual alert evaluation horizon, not fitted
+MAX_GAP_S = 300.0
+# change-point candidates: one every STEP_S seconds, each side holding at least MIN_SIDE_S seconds
+STEP_S = 10.0
+MIN_SIDE_S = 20.0
+# an operation needs this many units in each period to be compared (a rate of 1 in 3 is the least
+# a comparison can resolve); not fitted
+MIN_UNITS = 3
+
+
+class PatternShift(BaseModel):
+    """How much one service's per-request behaviour changed (the most changed operation)."""
+
+    service: str
+    operation: str
+    z: float  # standardized excess of novel or vanished patterns
+    novel: float  # share of incident units with a pattern the baseline never showed
+    expected_novel: float  # that share expected from sampling alone (Good-Turing missing mass)
+    vanished: float  # share of baseline units whose pattern no incident unit showed
+    baseline_units: int
+    incident_units: int
+    example: str = ""  # one novel (or vanished) pattern, readable
+
+    def describe(self) -> str:
+        what = (
+            f"{self.novel:.0%} of its requests for {self.operation} took a path the baseline never showed "
+            f"(sampling explains {self.expected_novel:.0%})"
+            if self.novel > self.expected_novel
+            else f"{self.vanished:.0%} of its baseline requests for {self.operation} took paths no longer seen"
+        )
+        counts = f"{self.baseline_units} vs {self.incident_units} requests"
+        return f"{self.service}: {what}, z={self.z:.1f} ({counts}); e.g. {self.example[:160]}"
+
+
+@dataclass
+class PatternTable:
+    """Units as arrays: time, service index, operation index, pattern index."""
+
+    services: list[str]
+    operations: list[tuple[int, str]]  # (service index, operation name)
+    patterns: list[str]  # readable pattern descriptions
+    time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    service: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    op: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pattern: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    children: list[list[int]] = field(default_factory=list)  # the units it called in the same trace
+    failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # a call it made failed
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+@dataclass
+class _Unit:
+    time: float
+    name: str
+    entry: bool  # the name is of a span entered from another service (or a root)
+    callees: set[str] = field(default_factory=set)
+    kids: set[int] = field(default_factory=set)  # services it called in this trace
+    failed: bool = False  # a call it made (to a service or a peer) failed
+
+
+def build_units(
+    services: Sequence[str],
+    span_service: Sequence[int],
+    span_name: Sequence[str],
+    span_start: Sequence[float],
+    span_parent: Sequence[int],
+    span_trace: Sequence[str],
+    log_links: Iterable[tuple[str, str, str]] = (),
+    failed_calls: Iterable[tuple[int, int]] = (),
+) -> PatternTable:
+    """Units from spans (parent given as a span index, -1 for none) and ``(trace_id, service,
+    template)`` log links. A unit's operation is the first span its service entered in that trace;
+    its pattern is the set of other services' operations it called and the set of its log templates
+    in that trace. ``failed_calls``: (span, caller span) of calls known to have failed (error status
+    on a call into another service, or on a call to a peer such as a database)."""
+    units: dict[tuple[str, int], _Unit] = {}
+
+    def unit(i: int) -> _Unit:
+        key = (span_trace[i], span_service[i])
+        p = span_parent[i]
+        entry = p < 0 or span_service[p] != span_service[i]
+        u = units.get(key)
+        if u is None:
+            u = units[key] = _Unit(span_start[i], span_name[i], entry)
+        elif (entry and not u.entry) or (entry == u.entry and span_start[i] < u.time):
+            u.name, u.entry = span_name[i], entry
+        u.time = min(u.time, span_start[i])
+        return u
+
+    for i, s in enumerate(span_service):
+        unit(i)
+        p = span_parent[i]
+        if p >= 0 and span_service[p] != s:  # a call from the parent's service to this operation
+            caller = unit(p)
+            caller.callees.add(f"{services[s]}:{span_name[i]}")
+            caller.kids.add(s)
+    for _callee, caller_span in failed_calls:
+        unit(caller_span).failed = True
+    index = {name: i for i, name in enumerate(services)}
+    logged: dict[tuple[str, int], set[str]] = {}
+    for trace, svc, template in log_links:
+        s = index.get(svc, -1)
+        if (trace, s) in units:
+            logged.setdefault((trace, s), set()).add(template)
+    ops: dict[tuple[int, str], int] = {}
+    pats: dict[str, int] = {}
+    n = len(units)
+    time = np.empty(n)
+    service = np.empty(n, dtype=np.int64)
+    op = np.empty(n, dtype=np.int64)
+    pattern = np.empty(n, dtype=np.int64)
+    failed = np.fromiter((u.failed for u in units.values()), dtype=bool, count=n)
+    position = {key: k for k, key in enumerate(units)}
+    children = [[position[(key[0], c)] for c in u.kids] for key, u in units.items()]
+    for k, (key, u) in enumerate(units.items()):
+        calls = ", ".join(sorted(u.callees)) or "-"
+        logs = " | ".join(sorted(logged.get(key, ()))) or "-"
+        pat = f"calls [{calls}] logs [{logs}]"
+        time[k], service[k] = u.time, key[1]
+        op[k] = ops.setdefault((key[1], u.name), len(ops))
+        pattern[k] = pats.setdefault(pat, len(pats))
+    return PatternTable(
+        services=list(services),
+        operations=list(ops),
+        patterns=list(pats),
+        time=time,
+        service=service,
+        op=op,
+        pattern=pattern,
+        children=children,
+        failed=failed,
+    )
+
+
+def recording(table: PatternTable, at: float) -> tuple[float, float] | None:
+    """Bounds of the contiguous recording (no gap over MAX_GAP_S) holding time ``at``, or the last
+    one before it."""
+    if len(table) == 0:
+        return None
+    t = np.sort(table.time)
+    i = int(np.searchsorted(t, at, side="right")) - 1
+    if i < 0:
+        return None
+    gaps = np.flatnonzero(np.diff(t) > MAX_GAP_S)
+    lo = int(gaps[gaps < i].max()) + 1 if (gaps < i).any() else 0
+    after = gaps[gaps >= i]
+    hi = int(after.min()) if len(after) else len(t) - 1
+    return float(t[lo]), float(t[hi])
+
+
+def _g_statistic(keys_before: np.ndarray, keys_after: np.ndarray, op_of_key: np.ndarray) -> float:
+    """Standardized sum over operations of the likelihood-ratio (G) statistic of before/after x
+    pattern: (G - df) / sqrt(2 df), so operations with many patterns do not dominate by size."""
+    g_total, df_total = 0.0, 0
+    nb_op = np.bincount(op_of_key, weights=keys_before, minlength=op_of_key.max() + 1)
+    na_op = np.bincount(op_of_key, weights=keys_after, minlength=op_of_key.max() + 1)
+    ok = (nb_op >= MIN_UNITS) & (na_op >= MIN_UNITS)
+    if not ok.any():
+        return 0.0
+    sel = ok[op_of_key] & ((keys_before + keys_after) > 0)
+    b, a, o = keys_before[sel], keys_after[sel], op_of_key[sel]
+    tot = b + a
+    nb, na = nb_op[o], na_op[o]
+    n = nb + na
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gb = np.where(b > 0, b * np.log(b * n / (nb * tot)), 0.0)
+        ga = np.where(a > 0, a * np.log(a * n / (na * tot)), 0.0)
+    g_total = 2.0 * float(np.sum(gb + ga))
+    df_total = int(len(o) - len(np.unique(o)))
+    if df_total <= 0:
+        return 0.0
+    return (g_total - df_total) / math.sqrt(2.0 * df_total)
+
+
+def pattern_onset(table: PatternTable, detected: float, earliest: float | None = None) -> float | None:
+    """The time, in the recording that holds ``detected``, where the mix of patterns per operation
+    changes most (maximum standardized G), or None when there is too little to compare."""
+    bounds = recording(table, detected)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    if earliest is not None:
+        lo = max(lo, earliest)
+    last = min(detected, hi) - MIN_SIDE_S
+    first = lo + MIN_SIDE_S
+    if last <= first:
+        return None
+    m = (table.time >= lo) & (table.time <= hi)
+    order = np.argsort(table.time[m], kind="stable")
+    times = table.time[m][order]
+    width = len(table.patterns) + 1
+    key = (table.op[m] * width + table.pattern[m])[order]
+    uniq, inv = np.unique(key, return_inverse=True)
+    _, op_dense = np.unique(uniq // width, return_inverse=True)
+    total = np.bincount(inv, minlength=len(uniq)).astype(float)
+    before = np.zeros(len(uniq))
+    done = 0
+    best: tuple[float, float] | None = None
+    for split in np.arange(first, last + 1e-9, STEP_S):
+        upto = int(np.searchsorted(times, split, side="left"))
+        if upto > done:  # running counts: each unit is added once
+            before += np.bincount(inv[done:upto], minlength=len(uniq))
+            done = upto
+        z = _g_statistic(before, total - before, op_dense)
+        if best is None or z > best[0]:
+            best = (z, float(split))
+    n_splits = int((last - first) // STEP_S) + 1
+    # the largest of n_splits standardized statistics: significant beyond the Bonferroni bound
+    # (one-sided 5% over all splits tried), else the mix did not change and there is no onset here
+    if best is None or best[0] <= _critical_z(n_splits):
+        return None
+    return best[1]
+
+
+def _critical_z(tests: int, alpha: float = 0.05) -> float:
+    """One-sided normal quantile of alpha / tests (Bonferroni)."""
+    return float(NormalDist().inv_cdf(1.0 - alpha / max(tests, 1)))
+
+
+def pattern_shifts(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray) -> dict[str, PatternShift]:
+    """Per service, the operation whose per-request patterns changed most between the periods.
+
+    A novel unit whose callee (in the same request) is novel too inherited its change: it is left
+    out of its operation's comparison, so the change counts where it started, not at every caller.
+    """
+    out: dict[str, PatternShift] = {}
+    novel = _novel_units(table, in_base, in_inc)
+    inherited = np.zeros(len(table), dtype=bool)
+    for u in np.flatnonzero(novel):
+        # its change came from a callee: the callee's part of the request changed too, or the call failed
+        inherited[u] = bool(table.failed[u]) or any(novel[c] for c in table.children[u])
+    for o, (s, name) in enumerate(table.operations):
+        mo = table.op == o
+        b = table.pattern[mo & in_base]
+        f = table.pattern[mo & in_inc & ~inherited]
+        if len(b) < MIN_UNITS or len(f) < MIN_UNITS:
+            continue
+        shift = _op_shift(b, f)
+        if shift is None:
+            continue
+        z_op, novel_share, expected, vanished, example = shift
+        svc = table.services[s]
+        if svc in out and out[svc].z >= z_op:
+            continue
+        out[svc] = PatternShift(
+            service=svc,
+            operation=name,
+            z=round(z_op, 3),
+            novel=round(novel_share, 4),
+            expected_novel=round(expected, 4),
+            vanished=round(vanished, 4),
+            baseline_units=len(b),
+            incident_units=len(f),
+            example=table.patterns[example] if example >= 0 else "",
+        )
+    return out
+
+
+def _novel_units(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray) -> np.ndarray:
+    """Incident units whose operation was seen in the baseline, but never with their pattern."""
+    width = len(table.patterns) + 1
+    key = table.op * width + table.pattern
+    seen_keys = np.unique(key[in_base])
+    seen_ops = np.unique(table.op[in_base])
+    return in_inc & np.isin(table.op, seen_ops) & ~np.isin(key, seen_keys)
+
+
+def _all_in_first(counts: np.ndarray, n1: int, n2: int) -> np.ndarray:
+    """C(n1, c) / C(n1 + n2, c) for each c in ``counts``."""
+    out = np.ones(len(counts))
+    for i in range(int(counts.max()) if len(counts) else 0):
+        out *= np.where(counts > i, (n1 - i) / (n1 + n2 - i), 1.0)
+    return out
+
+
+def _op_shift(base: np.ndarray, inc: np.ndarray) -> tuple[float, float, float, float, int] | None:
+    nb, nf = len(base), len(inc)
+    bp, bc = np.unique(base, return_counts=True)
+    fp, fc = np.unique(inc, return_counts=True)
+    seen = np.isin(fp, bp)
+    k_novel = float(fc[~seen].sum())
+    # Good-Turing: the chance that a new draw shows a pattern not yet seen ~ singletons / draws
+    p0 = (float((bc == 1).sum()) + 1.0) / (nb + 2.0)
+    z_novel = (k_novel - nf * p0) / math.sqrt(nf * p0 * (1.0 - p0))
+    q = bc / nb
+    # a pattern seen once is not expected again (Good-Turing's singletons): only patterns the
+    # baseline showed twice or more can be said to have vanished
+    gone = ~np.isin(bp, fp) & (bc >= 2)
+    vanished = float(q[gone].sum())
+    # chance that a pattern seen c times falls only in the baseline when the two periods are one
+    # exchangeable sample (the permutation null): C(nb, c) / C(nb + nf, c); exact for small samples
+    absent = np.where(bc >= 2, _all_in_first(bc, nb, nf), 0.0)
+    e_van = float((q * absent).sum())
+    var_van = float((q * q * absent * (1.0 - absent)).sum())
+    z_van = (vanished - e_van) / math.sqrt(var_van + 1.0 / (nb * nb))
+    z = max(z_novel, z_van)
+    if z <= 0.0:
+        return None
+    if k_novel / nf > p0 and (~seen).any():  # the example follows :meth:`PatternShift.describe`
+        example = int(fp[~seen][np.argmax(fc[~seen])])
+    elif gone.any():
+        example = int(bp[gone][np.argmax(bc[gone])])
+    else:
+        example = -1
+    return z, k_novel / nf, p0, vanished, example
+
+
+class PatternAnalysis(BaseModel):
+    """Pattern shifts per service and the periods they compare."""
+
+    onset: float  # the incident's onset (the pattern change point where one was found)
+    baseline_units: int
+    incident_units: int
+    shifts: dict[str, PatternShift]
+    critical_z: float = 3.0  # a shift beyond this is significant (Bonferroni over the operations compared)
+
+    def top_z(self) -> float:
+        return max((s.z for s in self.shifts.values()), default=0.0)
+
+
+def analyze_patterns(
+    table: PatternTable,
+    onset: float,
+    baseline: tuple[float, float] | None,
+    incident_end: float,
+) -> PatternAnalysis:
+    """Compare the units before the onset (and in an explicit ``baseline``) with those after it."""
+    t = table.time
+    in_base = t < onset
+    if baseline is not None:
+        in_base |= (t >= baseline[0]) & (t < baseline[1])
+    end = incident_end if incident_end > onset else float("inf")
+    in_inc = (t >= onset) & (t <= end) & ~in_base
+    shifts = pattern_shifts(table, in_base, in_inc)
+    compared = sum(
+        1
+        for o in range(len(table.operations))
+        if int(((table.op == o) & in_base).sum()) >= MIN_UNITS and int(((table.op == o) & in_inc).sum()) >= MIN_UNITS
+    )
+    return PatternAnalysis(
+        onset=onset,
+        baseline_units=int(in_base.sum()),
+        incident_units=int(in_inc.sum()),
+        shifts=shifts,
+        critical_z=round(_critical_z(compared), 3),
+    )

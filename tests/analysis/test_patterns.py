@@ -1,0 +1,195 @@
+"""Per-request patterns: units, shifts where a change starts (not at every caller), the onset."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from day2ai.analysis.patterns import (
+    MAX_GAP_S,
+    analyze_patterns,
+    build_units,
+    pattern_onset,
+    pattern_shifts,
+    recording,
+)
+
+SERVICES = ["frontend", "checkout", "pricing", "tax"]
+
+
+def _requests(times: list[float], broken_after: float | None, failing_calls: bool = False) -> dict[str, Any]:
+    """frontend -> checkout -> pricing -> tax; after ``broken_after`` pricing takes another branch:
+    it skips tax and logs another template (a code fault), unless ``failing_calls`` where instead
+    its calls to tax fail (error status) and it logs an error (tax's fault, seen from pricing)."""
+    svc, name, start, parent, trace = [], [], [], [], []
+    links, failed = [], []
+    for k, t in enumerate(times):
+        tid = f"t{k}"
+        broken = broken_after is not None and t >= broken_after
+        base = len(svc)
+        for i, (s, n, p) in enumerate(
+            [(0, "GET /buy", -1), (1, "POST /checkout", 0), (2, "GET /price", 1), (3, "GET /tax", 2)]
+        ):
+            if i == 3 and broken and not failing_calls:
+                continue
+            svc.append(s)
+            name.append(n)
+            start.append(t + 0.01 * i)
+            parent.append(base + p if p >= 0 else -1)
+            trace.append(tid)
+        links.append((tid, "checkout", "T-order"))
+        if broken and failing_calls:
+            links.append((tid, "pricing", "T-tax-call-failed"))
+            failed.append((base + 3, base + 2))
+        elif broken:
+            links.append((tid, "pricing", "T-fallback-price"))
+        else:
+            links.append((tid, "pricing", "T-price"))
+    return {
+        "services": SERVICES,
+        "span_service": svc,
+        "span_name": name,
+        "span_start": start,
+        "span_parent": parent,
+        "span_trace": trace,
+        "log_links": links,
+        "failed_calls": failed,
+    }
+
+
+def test_units_are_one_per_service_and_request_with_calls_and_log_templates() -> None:
+    table = build_units(**_requests([0.0, 10.0], None))
+    assert len(table) == 8  # 2 requests x 4 services
+    pricing = [table.patterns[p] for p, s in zip(table.pattern, table.service, strict=True) if s == 2]
+    assert pricing == ["calls [tax:GET /tax] logs [T-price]"] * 2
+    frontend_unit = int(np.flatnonzero(table.service == 0)[0])
+    assert [table.services[table.service[c]] for c in table.children[frontend_unit]] == ["checkout"]
+
+
+def test_the_shift_is_where_the_branch_changed_not_at_its_callers() -> None:
+    times = [float(t) for t in range(0, 600, 5)]
+    table = build_units(**_requests(times, broken_after=400.0))
+    shifts = pattern_shifts(table, table.time < 400.0, table.time >= 400.0)
+    assert set(shifts) == {"pricing"}
+    s = shifts["pricing"]
+    assert s.operation == "GET /price" and s.novel == 1.0 and s.z > 5
+    assert "T-fallback-price" in s.example and "calls [-]" in s.example
+    assert "took a path the baseline never showed" in s.describe()
+
+
+def test_a_caller_whose_calls_fail_inherits_the_change_from_the_callee() -> None:
+    times = [float(t) for t in range(0, 600, 5)]
+    table = build_units(**_requests(times, broken_after=400.0, failing_calls=True))
+    shifts = pattern_shifts(table, table.time < 400.0, table.time >= 400.0)
+    assert "pricing" not in shifts  # its new error line is about tax failing, not its own branch
+
+
+def test_a_change_inherited_from_a_changed_callee_counts_only_at_the_callee() -> None:
+    times = [float(t) for t in range(0, 600, 5)]
+    req = _requests(times, broken_after=400.0)
+    # checkout now also logs a new line whenever pricing took the other branch
+    req["log_links"] += [(f"t{k}", "checkout", "T-price-odd") for k, t in enumerate(times) if t >= 400.0]
+    table = build_units(**req)
+    shifts = pattern_shifts(table, table.time < 400.0, table.time >= 400.0)
+    assert set(shifts) == {"pricing"}
+
+
+def test_no_change_gives_no_significant_shift_and_no_onset() -> None:
+    rng = random.Random(7)
+    times = sorted(rng.uniform(0, 600) for _ in range(200))
+    req = _requests(times, None)
+    # sampling noise: a few random log templates in checkout
+    req["log_links"] += [(f"t{k}", "checkout", f"T-noise-{rng.randint(0, 3)}") for k in range(0, 200, 3)]
+    table = build_units(**req)
+    pa = analyze_patterns(table, 400.0, None, 600.0)
+    assert all(s.z <= pa.critical_z for s in pa.shifts.values())
+    assert pattern_onset(table, detected=590.0) is None
+
+
+def test_the_onset_is_the_change_point_of_the_recording_around_the_detection() -> None:
+    times = [float(t) for t in np.arange(0.0, 300.0, 2.0)]
+    table = build_units(**_requests(times, broken_after=170.0))
+    onset = pattern_onset(table, detected=260.0)
+    assert onset is not None and abs(onset - 170.0) <= 10.0
+
+
+def test_recordings_are_split_by_long_gaps() -> None:
+    times = [0.0, 30.0, 60.0, 60.0 + MAX_GAP_S + 100.0, 60.0 + MAX_GAP_S + 130.0]
+    table = build_units(**_requests(times, None))
+    assert recording(table, 45.0) == (0.0, 60.02 + 0.01)
+    lo, hi = recording(table, 10_000.0) or (0.0, 0.0)
+    assert lo == 60.0 + MAX_GAP_S + 100.0 and hi > lo
+    assert recording(table, -5.0) is None
+
+
+def test_an_explicit_baseline_is_compared_together_with_the_time_before_the_onset() -> None:
+    early = [float(t) for t in range(0, 100, 5)]
+    late = [float(t) for t in range(1000, 1300, 5)]
+    table = build_units(**_requests(early + late, broken_after=1200.0))
+    pa = analyze_patterns(table, 1200.0, (0.0, 100.0), 1300.0)
+    assert pa.baseline_units == 4 * (len(early) + len([t for t in late if t < 1200.0]))
+    assert set(pa.shifts) == {"pricing"} and pa.shifts["pricing"].z > pa.critical_z
+
+
+# ------------------------------------------------------------------ through the offline investigator
+
+
+def _bundle_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from tests.bundle_factory import T0
+
+    spans: list[dict[str, Any]] = []
+    logs: list[dict[str, Any]] = []
+    rng = random.Random(3)
+    broken_at = T0 + 25 * 60  # 10:25, detected 10:32
+    for k in range(540):  # one request every 5 s over 45 minutes
+        t = T0 + k * 5 + rng.uniform(0, 1)
+        trace = f"{k:032x}"
+        broken = t >= broken_at
+        chain = [("frontend", "GET /buy"), ("checkout", "POST /checkout"), ("pricing", "GET /price")]
+        if not broken:
+            chain.append(("tax", "GET /tax"))
+        parent = None
+        for i, (svc, op) in enumerate(chain):
+            sid = f"{k:08x}{i:08x}"
+            dur = 40.0 - 8 * i + rng.uniform(0, 3)
+            spans.append(
+                {
+                    "trace_id": trace,
+                    "span_id": sid,
+                    "parent_span_id": parent,
+                    "service": svc,
+                    "name": op,
+                    "start": t + 0.002 * i,
+                    "duration_ms": dur,
+                }
+            )
+            parent = sid
+        msg = f"fallback price used for item {k}" if broken else f"price computed for item {k} with tax"
+        logs.append({"timestamp": t + 0.003, "service": "pricing", "level": "INFO", "message": msg, "trace_id": trace})
+        logs.append(
+            {
+                "timestamp": t + 0.001,
+                "service": "checkout",
+                "level": "INFO",
+                "message": f"order {k} priced",
+                "trace_id": trace,
+            }
+        )
+    return spans, logs
+
+
+def test_a_code_fault_seen_only_in_request_patterns_is_ranked_first_as_code_error(tmp_path: Path) -> None:
+    from day2ai import investigate
+    from tests.bundle_factory import write_bundle
+
+    spans, logs = _bundle_rows()
+    bundle = write_bundle(tmp_path / "b", traces=spans, logs=logs)
+    report = investigate(bundle)
+    top = report.hypotheses[0]
+    assert top.service == "pricing"
+    assert top.fault.value == "code_error"
+    cited = [e for e in report.evidence if e.id in top.supporting]
+    assert any("per-request patterns of pricing" in e.query for e in cited)

@@ -382,6 +382,7 @@ def series_onsets(anomalies: Iterable[SeriesAnomaly], min_score: float = 8.0) ->
     ]
 
 
+RATIO_SLACK = 0.05  # sampling jitter of a ratio against its limit (not fitted: 5% of the limit)
 SATURATED = 0.9  # share of a 0..1 ratio (of a limit) from which a resource counts as at its ceiling
 
 
@@ -391,9 +392,11 @@ def saturation(a: SeriesAnomaly) -> float:
     sustained peak reaches :data:`SATURATED` from a baseline below it."""
     if a.kind not in (MetricKind.CPU, MetricKind.MEMORY, MetricKind.CONNECTIONS) or a.direction <= 0:
         return 0.0
-    if not (0.0 <= a.baseline_value < SATURATED <= a.peak_value <= 1.0):
+    # a usage rate sampled over a window may read slightly above its limit (1.00023 of a CPU quota):
+    # up to RATIO_SLACK above 1 is still a 0..1 ratio at its ceiling, not a count
+    if not (0.0 <= a.baseline_value < SATURATED <= a.peak_value <= 1.0 + RATIO_SLACK):
         return 0.0
-    return min(1.0, (a.peak_value - a.baseline_value) / (1.0 - a.baseline_value))
+    return min(1.0, (min(a.peak_value, 1.0) - a.baseline_value) / (1.0 - a.baseline_value))
 
 
 class ServiceMetricProfile(BaseModel):

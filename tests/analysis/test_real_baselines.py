@@ -156,6 +156,8 @@ def _series(name: str, base: float, peak: float) -> SeriesAnomaly:
 
 def test_saturation_is_absolute() -> None:
     assert saturation(_series("cpu_usage_ratio", 0.02, 0.999)) > 0.99
+    assert saturation(_series("cpu_usage_ratio", 0.008, 1.00023)) == 1.0  # a quota read with sampling jitter
+    assert saturation(_series("cpu_usage_ratio", 0.02, 1.8)) == 0.0  # above any limit: not a 0..1 ratio
     assert saturation(_series("cpu_usage_ratio", 0.30, 0.35)) == 0.0  # a large z, far from the ceiling
     assert saturation(_series("cpu_usage_millicores", 20.0, 999.0)) == 0.0  # not a ratio of a limit
     assert saturation(_series("request_latency_seconds", 0.1, 0.95)) == 0.0  # not a resource

@@ -240,6 +240,15 @@ def pattern_onset(table: PatternTable, detected: float, earliest: float | None =
     return best[1]
 
 
+def onset_within_recording(table: PatternTable, onset: float, detected: float) -> float | None:
+    """The pattern change point when ``onset`` (from coarser sources) lies before the recording that
+    holds the detection, which then has nothing before the onset to compare with; else None."""
+    bounds = recording(table, detected)
+    if bounds is None or onset >= bounds[0]:
+        return None
+    return pattern_onset(table, detected)
+
+
 def _critical_z(tests: int, alpha: float = 0.05) -> float:
     """One-sided normal quantile of alpha / tests (Bonferroni)."""
     return float(NormalDist().inv_cdf(1.0 - alpha / max(tests, 1)))

@@ -25,7 +25,14 @@ from day2ai.analysis.metrics import (
     service_profiles,
     strength,
 )
-from day2ai.analysis.patterns import PatternAnalysis, PatternTable, analyze_patterns, build_units, pattern_onset
+from day2ai.analysis.patterns import (
+    PatternAnalysis,
+    PatternTable,
+    analyze_patterns,
+    build_units,
+    onset_within_recording,
+    pattern_onset,
+)
 from day2ai.analysis.periods import Periods, combine_onsets, periods_for_onset, preliminary_periods
 from day2ai.analysis.traces import TraceAccumulator, TraceAnalysis
 from day2ai.errors import Day2AIError
@@ -217,6 +224,21 @@ async def periods(inv: Investigation) -> Periods:
     return await cached(inv, "periods", make)
 
 
+async def dense_periods(inv: Investigation) -> Periods:
+    """The periods for logs. When the onset (from coarser sources) lies before the recording of
+    requests that holds the detection, that recording has nothing before the onset to compare
+    with; the change point of its per-request patterns (dated to 10 s) gives it one: the lines just
+    before it are the baseline closest to the incident. Otherwise the onset stands."""
+
+    async def make() -> Periods:
+        p = await periods(inv)
+        table = await pattern_table(inv)
+        refined = onset_within_recording(table, p.onset, inv.incident.detected_at.timestamp()) if table else None
+        return p if refined is None else periods_for_onset(inv.incident, refined)
+
+    return await cached(inv, "dense_periods", make)
+
+
 async def metric_anomalies(inv: Investigation) -> list[SeriesAnomaly]:
     async def make() -> list[SeriesAnomaly]:
         raw = await raw_metrics(inv)
@@ -271,7 +293,7 @@ async def log_analysis(inv: Investigation) -> LogAnalysis | None:
         acc = await log_accumulator(inv)
         if acc is None or acc.lines == 0:
             return None
-        return acc.analyze(await periods(inv), await known_components(inv), top=12)
+        return acc.analyze(await dense_periods(inv), await known_components(inv), top=12)
 
     return await cached(inv, "log_analysis", make)
 

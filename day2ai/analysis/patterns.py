@@ -266,10 +266,11 @@ def pattern_shifts(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray)
     for u in np.flatnonzero(novel):
         # its change came from a callee: the callee's part of the request changed too, or the call failed
         inherited[u] = bool(table.failed[u]) or any(novel[c] for c in table.children[u])
-    for o, (s, name) in enumerate(table.operations):
-        mo = table.op == o
-        b = table.pattern[mo & in_base]
-        f = table.pattern[mo & in_inc & ~inherited]
+    keep = in_inc & ~inherited
+    for o, units in _by_operation(table):
+        s, name = table.operations[o]
+        b = table.pattern[units[in_base[units]]]
+        f = table.pattern[units[keep[units]]]
         if len(b) < MIN_UNITS or len(f) < MIN_UNITS:
             continue
         shift = _op_shift(b, f)
@@ -291,6 +292,14 @@ def pattern_shifts(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray)
             example=table.patterns[example] if example >= 0 else "",
         )
     return out
+
+
+def _by_operation(table: PatternTable) -> list[tuple[int, np.ndarray]]:
+    """(operation, its unit indices) for every operation, in one sort instead of a scan per operation."""
+    order = np.argsort(table.op, kind="stable")
+    ops, starts = np.unique(table.op[order], return_index=True)
+    bounds = [*starts[1:].tolist(), len(order)]
+    return [(int(o), order[a:b]) for o, a, b in zip(ops, starts.tolist(), bounds, strict=True)]
 
 
 def _novel_units(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray) -> np.ndarray:
@@ -369,11 +378,10 @@ def analyze_patterns(
     end = incident_end if incident_end > onset else float("inf")
     in_inc = (t >= onset) & (t <= end) & ~in_base
     shifts = pattern_shifts(table, in_base, in_inc)
-    compared = sum(
-        1
-        for o in range(len(table.operations))
-        if int(((table.op == o) & in_base).sum()) >= MIN_UNITS and int(((table.op == o) & in_inc).sum()) >= MIN_UNITS
-    )
+    n_ops = len(table.operations)
+    per_base = np.bincount(table.op[in_base], minlength=n_ops)
+    per_inc = np.bincount(table.op[in_inc], minlength=n_ops)
+    compared = int(((per_base >= MIN_UNITS) & (per_inc >= MIN_UNITS)).sum())
     return PatternAnalysis(
         onset=onset,
         baseline_units=int(in_base.sum()),

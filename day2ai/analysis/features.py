@@ -77,6 +77,9 @@ class Features(BaseModel):
     pattern_share: float = 0.0  # its pattern shift relative to the largest one (0..1)
     change: ScoredChange | None = None
     own_telemetry: bool = False
+    # in some traced request, log line or known call (None: no spans to tell); False: its metrics
+    # moved but no request the system served went through it
+    on_request_path: bool | None = None
     onset: float | None = None
     keys: list[str] = Field(default_factory=list)  # finding keys supporting it
 
@@ -166,6 +169,8 @@ def build_features(sig: Signals) -> dict[str, Features]:
         _trace_features(sig.traces, feats)
     if sig.patterns:
         _pattern_features(sig.patterns, feats)
+    if sig.traces is not None and sig.traces.spans > 0:
+        _request_paths(sig, feats)
     for ch in sig.changes:
         f = feats[ch.service]
         ch = _near_own_onset(ch, f.onset)
@@ -280,6 +285,21 @@ def _trace_features(traces: TraceAnalysis, feats: dict[str, Features]) -> None:
         g.edge_lat_in = max(g.edge_lat_in, lat)
         if value > 0.3:
             g.keys.append(f"edge:{e.caller}->{e.callee}")
+
+
+def _request_paths(sig: Signals, feats: dict[str, Features]) -> None:
+    traced = sig.traces.profiles if sig.traces is not None else {}
+    logged = sig.logs.profiles if sig.logs is not None else {}
+    called = {callee for callees in sig.graph.edges.values() for callee in callees} | set(sig.graph.edges)
+    for svc, f in feats.items():
+        p = traced.get(svc)
+        f.on_request_path = (
+            (p is not None and p.baseline_spans + p.incident_spans > 0)
+            or svc in logged
+            or svc in called
+            or f.mentioned > 0.0
+            or f.blamed() > 0.0
+        )
 
 
 def _pattern_features(pa: PatternAnalysis, feats: dict[str, Features]) -> None:

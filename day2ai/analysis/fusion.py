@@ -40,6 +40,9 @@ __all__ = [
 # share of the largest shift x the shift's strength); chosen by leave-one-out on the real cases
 # (tools/bench_nezha.py --grid day2ai.analysis.fusion.PATTERN_WEIGHT=...), see BENCHMARKS.md
 PATTERN_WEIGHT = 4.0
+# the score of a candidate no traced request, log line or known call goes through (its metrics alone
+# moved): halved, a discount and not a verdict (a component may be uninstrumented); see BENCHMARKS.md
+OFF_PATH = 0.5
 
 
 class Candidate(BaseModel):
@@ -250,6 +253,11 @@ def rank(sig: Signals, top: int = 10) -> list[Candidate]:
         if judge_impact and sig.symptom_kind == "errors" and n != sig.symptom and fails < 0.5:
             score *= 0.6 + 0.8 * fails  # an error alert needs a cause that makes calls fail
             reasons.append("little sign that it makes calls fail, while the alert is about errors")
+        if f.on_request_path is False:
+            # requests are traced, and none of them, no log line and no known call went through it:
+            # its metrics moved off the path of what the system served
+            score *= OFF_PATH
+            reasons.append("no traced request, log line or known call goes through it")
         if near_symptom and n not in near_symptom:
             score *= 0.7  # the graph may be incomplete: a discount, not a verdict
             reasons.append(f"not on a call path to or from the symptom service {sig.symptom}")

@@ -202,3 +202,23 @@ def test_a_code_fault_seen_only_in_request_patterns_is_ranked_first_as_code_erro
     assert top.fault.value == "code_error"
     cited = [e for e in report.evidence if e.id in top.supporting]
     assert any("per-request patterns of pricing" in e.query for e in cited)
+
+
+async def test_a_metric_anomaly_off_every_traced_request_is_discounted(tmp_path: Path) -> None:
+    from day2ai.analysis.fusion import rank
+    from day2ai.sources.bundle import load_bundle
+    from day2ai.tools.base import Investigation
+    from day2ai.tools.rca import signals
+    from tests.bundle_factory import series, write_bundle
+
+    spans, logs = _bundle_rows()
+    cpu = [0.05] * 100 + [0.6] * 80  # 15 s steps: from 10:25 on, a batch job nobody calls burns CPU
+    bundle = write_bundle(
+        tmp_path / "b", traces=spans, logs=logs, metrics=[series("cpu_usage_ratio", "batch-job", cpu)]
+    )
+    b = load_bundle(bundle)
+    cands = rank(await signals(Investigation(incident=b.incident, sources=b.sources)), top=10)
+    by = {c.service: c for c in cands}
+    assert cands[0].service == "pricing"
+    assert "no traced request, log line or known call goes through it" in by["batch-job"].reasons
+    assert all("no traced request" not in r for c in cands if c.service != "batch-job" for r in c.reasons)

@@ -13,8 +13,9 @@ a single miner and reports lines/s and peak RSS.
     .venv/bin/python tools/bench_logparse.py --lso-json evals/results/logparse-lso.json \
         --nezha-json evals/results/logparse-nezha.json          # generalisation measures
 
-``--lso-json`` runs the leave-systems-out protocol and ``--nezha-json`` the unlabelled Nezha
-Java-log stream (see ``tools/bench_logparse_lso.py``).
+``--lso-json`` runs the leave-systems-out protocol (with ``--shuffle SEED`` on each system's lines
+in a random order: how much the result depends on the order of the stream) and ``--nezha-json``
+the unlabelled Nezha Java-log stream (see ``tools/bench_logparse_lso.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,14 @@ from day2ai.analysis.logmining import MinerConfig, TemplateMiner  # noqa: E402
 from day2ai.analysis.logmining.masking import normalize_text  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_logparse_lso import case_records, leave_systems_out, nezha_cases, nezha_report, score_table  # noqa: E402
+from bench_logparse_lso import (  # noqa: E402
+    ablations,
+    case_records,
+    leave_systems_out,
+    nezha_cases,
+    nezha_report,
+    score_table,
+)
 
 SYSTEMS = ("HDFS", "Hadoop", "Spark", "Zookeeper", "BGL", "HPC", "Linux", "Proxifier")
 
@@ -209,13 +217,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--show-errors", type=int, default=0, help="print N mismatched templates per system")
     parser.add_argument("--config", default="{}", help="MinerConfig overrides as JSON (default: none)")
     parser.add_argument("--lso-json", type=Path, help="run leave-systems-out; write its results here")
+    parser.add_argument(
+        "--shuffle", type=int, default=0, help="leave-systems-out on each system's lines shuffled with this seed"
+    )
     parser.add_argument("--nezha-json", type=Path, help="mine the Nezha Java logs; write the results here")
     parser.add_argument("--nezha", type=Path, default=REPO.parent / "shared" / "data" / "nezha-tt-dev")
     args = parser.parse_args(argv)
     global CONFIG
     CONFIG = MinerConfig.model_validate(json.loads(args.config))
     if args.lso_json:
-        run_lso(args.data, args.systems, args.lso_json)
+        run_lso(args.data, args.systems, args.lso_json, args.shuffle)
     if args.nezha_json:
         run_nezha(args.nezha, args.nezha_json)
 
@@ -259,8 +270,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run_lso(data: Path, systems: Sequence[str], out: Path) -> None:
-    loaded = {s: load(data, s) for s in systems}
+def shuffled(rows: tuple[list[str], list[str], list[str]], seed: int) -> tuple[list[str], list[str], list[str]]:
+    """The same lines (contents, ids, templates) in a random order (``seed`` 0: unchanged)."""
+    if not seed:
+        return rows
+    order = list(range(len(rows[0])))
+    random.Random(seed).shuffle(order)
+    contents, ids, templates = rows
+    return [contents[i] for i in order], [ids[i] for i in order], [templates[i] for i in order]
+
+
+def run_lso(data: Path, systems: Sequence[str], out: Path, shuffle: int = 0) -> None:
+    loaded = {s: shuffled(load(data, s), shuffle) for s in systems}
 
     def score(config: MinerConfig, system: str) -> tuple[float, float]:
         contents, ids, templates = loaded[system]
@@ -269,9 +290,12 @@ def run_lso(data: Path, systems: Sequence[str], out: Path) -> None:
 
     table = score_table(systems, score)
     result = leave_systems_out(table, systems)
+    summary = ablations(table, systems)
+    result["ablations"] = summary
     default = table[0][1]
     result["default_config_GA"] = {s: default[s][0] for s in systems}
     result["default_config_PA"] = {s: default[s][1] for s in systems}
+    result["shuffle_seed"] = shuffle
     print(
         f"leave-systems-out ({len(result['splits'])} splits of 4/4, {result['candidates']} candidates): "  # type: ignore[arg-type]
         f"held-out mean GA {result['held_out_mean_GA']:.3f} PA {result['held_out_mean_PA']:.3f} "
@@ -279,6 +303,12 @@ def run_lso(data: Path, systems: Sequence[str], out: Path) -> None:
         f"all-systems mean GA {result['all_systems_mean_GA']:.3f} PA {result['all_systems_mean_PA']:.3f} "
         f"with {result['all_systems_choice']}"
     )
+    for name, row in summary.items():
+        print(
+            f"  {name} ({row['candidates']:.0f} candidates): held-out GA {row['held_out_mean_GA']:.3f} "
+            f"PA {row['held_out_mean_PA']:.3f}, worst split GA {row['held_out_min_GA']:.3f} "
+            f"PA {row['held_out_min_PA']:.3f}, {row['splits_below_0.93_GA']:.0f} splits < 0.93"
+        )
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 

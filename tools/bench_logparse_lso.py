@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 from day2ai.analysis.logmining import MinerConfig, TemplateMiner
 from day2ai.analysis.logmining.masking import DEFAULT_ENABLED
@@ -36,6 +37,7 @@ GRID: dict[str, list[object]] = {
     "unit_words": [True, False],
     "similarity_of_constants": [True, False],
     "max_word_differences": [1, 8],
+    "shared_values": [True, False],
 }
 
 Scores = dict[str, tuple[float, float]]  # system -> (GA, PA)
@@ -114,6 +116,46 @@ def leave_systems_out(
             for overrides, scores in table
         ],
     }
+
+
+#: Subsets of the candidate table whose leave-systems-out results show what one setting does
+#: (rows are subsets of one table, so the comparison is like with like).
+def _fixed_count(n: int) -> Callable[[dict[str, object]], bool]:
+    return lambda o: o.get("shared_values") is True and o.get("min_distinct_values") == n
+
+
+ABLATIONS: dict[str, Callable[[dict[str, object]], bool]] = {
+    "shared_values off (grid rows)": lambda o: o.get("shared_values") is False,
+    "shared_values on (grid rows)": lambda o: o.get("shared_values") is True,
+    **{f"min_distinct_values fixed at {n} (shared_values on)": _fixed_count(n) for n in (2, 3, 4, 6)},
+}
+
+
+def ablations(table: list[tuple[dict[str, object], Scores]], systems: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Held-out summary of the leave-systems-out protocol run on each subset of :data:`ABLATIONS`."""
+    out: dict[str, dict[str, float]] = {}
+    for name, keep in ABLATIONS.items():
+        rows = [row for row in table if keep(row[0])]
+        if not rows:
+            continue
+        result = leave_systems_out(rows, systems)
+        splits = cast(list[dict[str, object]], result["splits"])
+        out[name] = {
+            "candidates": float(len(rows)),
+            **{k: float(str(result[k])) for k in _SUMMARY},
+            "splits_below_0.93_GA": float(sum(float(str(s["test_GA"])) < 0.93 for s in splits)),
+        }
+    return out
+
+
+_SUMMARY = (
+    "held_out_mean_GA",
+    "held_out_mean_PA",
+    "held_out_min_GA",
+    "held_out_min_PA",
+    "all_systems_mean_GA",
+    "all_systems_mean_PA",
+)
 
 
 def score_table(systems: Sequence[str], score: Scorer) -> list[tuple[dict[str, object], Scores]]:

@@ -199,6 +199,28 @@ def test_word_positions_keeps_only_differences_that_can_be_constants() -> None:
     assert word_positions(template, [False] * 5, tokens, [0, 1, 2, 3, 4]) == [0, 2, 3]
 
 
+def test_a_word_that_fits_a_masked_pattern_is_the_same_variable() -> None:
+    from day2ai.analysis.logmining.merging import word_positions
+
+    # glue around the variable fits the other word: one variable, masked in one line only
+    template = ["chdir(<*>)", "rhost=<*>", "ip-<*>.net", "<*>", "(uid=<*>)", "x:<*>"]
+    tokens = ["chdir(pwd)", "rhost=<*>.example.net", "dsl-<*>", "opened", "LOGIN(uid=<*>)", "y:z"]
+    # a bare variable says nothing about a plain word's form; other glue keeps them apart
+    assert word_positions(template, [False] * 6, tokens, list(range(6))) == [2, 3, 4, 5]
+    assert word_positions(tokens, [False] * 6, template, list(range(6))) == [2, 3, 4, 5]
+
+
+def test_an_unmasked_value_joins_the_template_of_its_masked_values() -> None:
+    miner = TemplateMiner()
+    first = miner.add_id("ciod: LOGIN chdir(/p/gb2/glosli/run_7) failed: No such file or directory")
+    second = miner.add_id("ciod: LOGIN chdir(pwd) failed: No such file or directory")
+    assert miner.resolve(first) == miner.resolve(second)
+    # two plain words at one position stay two statements until more values are seen
+    view = miner.add_id("Changing view acls to: yarn,curi")
+    modify = miner.add_id("Changing modify acls to: yarn,curi")
+    assert miner.resolve(view) != miner.resolve(modify)
+
+
 def _java_lines(rng: random.Random) -> list[tuple[str, str]]:
     """(statement, line) pairs: one header shape, eight statements that differ in class and text."""
     statements = [
@@ -233,3 +255,46 @@ def test_statements_differing_in_several_words_are_not_merged_into_a_catch_all()
         groups.setdefault(where, set()).add(miner.resolve(tid))
     assert all(len(found) == 1 for found in groups.values())  # one template per statement ...
     assert len(set().union(*groups.values())) == 8  # ... and no two statements share one
+
+
+def test_compatible_tokens_need_a_variable_that_covers_the_other() -> None:
+    from day2ai.analysis.logmining.merging import compatible
+
+    assert compatible("tty=<*>", "tty=NODEVssh") and compatible("tty=NODEVssh", "tty=<*>")
+    assert compatible("<*>", "anything") and compatible("same", "same")
+    assert not compatible("tty=:<*>", "tty=NODEVssh")
+    assert not compatible("opened", "closed")
+
+
+def test_a_sibling_whose_variable_does_not_fit_is_not_swept_into_a_merge() -> None:
+    miner = TemplateMiner()
+    hosts = ["alpha", "beta", "gamma", "delta"]
+    first = miner.add_id(f"auth failure tty=NODEVssh rhost={hosts[0]}.example.org")
+    console = miner.add_id("auth failure tty=:0 rhost=")
+    rest = [miner.add_id(f"auth failure tty=NODEVssh rhost={h}.example.org") for h in hosts[1:]]
+    assert {miner.resolve(i) for i in rest} == {miner.resolve(first)}  # four host names: a variable
+    assert miner.resolve(console) != miner.resolve(first)
+
+
+def test_templates_of_other_classes_are_not_siblings_of_a_one_word_difference() -> None:
+    # Two statements of one class differ in one word; three other classes have their own
+    # statements. Their class tokens hold a variable too, but not one that covers ``A#<*>``.
+    statements = [("B", "findContacts"), ("C", "queryForTravel"), ("D", "pay"), ("A", "collect"), ("A", "execute")]
+    miner = TemplateMiner()
+    ids = [
+        miner.add_id(f"16:49:3{n} INFO e.c.{cls}#{30 + n} TraceID: 81e3{n}af SpanID: e828{n}a0 [{verb}][Id: {n}]")
+        for n, (cls, verb) in enumerate(statements)
+    ]
+    assert len({miner.resolve(i) for i in ids}) == len(statements)
+
+
+def test_a_word_that_fits_the_text_of_a_variable_run_joins_it_and_keeps_the_glue() -> None:
+    for order in (1, -1):
+        miner = TemplateMiner()
+        lines = [
+            "ciod: Error loading /home/draeger/test-nosleep: invalid or missing program image",
+            "ciod: Error loading ./runtime_malloc: invalid or missing program image",
+        ][::order]
+        first, second = (miner.resolve(miner.add_id(line)) for line in lines)
+        assert first == second
+        assert miner.template(first) == "ciod: Error loading <*>: invalid or missing program image"

@@ -38,3 +38,22 @@ def test_near_ties_in_ga_are_decided_by_pa() -> None:
     clear = {s: (0.9 - 2 * GA_TIE, 0.9) for s in SYSTEMS}
     result = leave_systems_out([({"k": 0}, low_pa), ({"k": 1}, clear)], SYSTEMS, held_out=2)
     assert result["all_systems_choice"] == {"k": 0}
+
+
+def test_ablations_run_the_protocol_on_each_subset_of_candidates() -> None:
+    from bench_logparse_lso import ablations
+
+    systems = [f"s{i}" for i in range(8)]  # 70 splits of 4/4, as in the benchmark
+    good = {s: (1.0, 0.9) for s in systems}
+    poor = {s: (0.5, 0.4) for s in systems}
+    table = [
+        ({"shared_values": True, "min_distinct_values": 4}, good),
+        ({"shared_values": False, "min_distinct_values": 4}, poor),
+        ({"masking": {"enabled": []}}, good),
+    ]
+    summary = ablations(table, systems)
+    off = summary["shared_values off (grid rows)"]
+    assert off["candidates"] == 1 and off["held_out_mean_GA"] == 0.5 and off["splits_below_0.93_GA"] == 70
+    assert summary["shared_values on (grid rows)"]["held_out_min_PA"] == 0.9
+    assert summary["min_distinct_values fixed at 4 (shared_values on)"]["candidates"] == 1
+    assert "min_distinct_values fixed at 2 (shared_values on)" not in summary  # no such rows

@@ -21,13 +21,17 @@ class MinerConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    # 0.4 on 69 of 70 training halves (0.6 on one); candidates 0.4 and 0.6.
+    # 0.4 on 70 of 70 training halves (candidates 0.4 and 0.6; 0.6 gives the same GA on every
+    # system, a tie the first candidate wins).
     similarity_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     # 1 on 70 of 70 halves (candidates 0, 1): the first word, unless a variable, names the statement.
     prefix_tokens: int = Field(default=1, ge=0, le=8, description="Leading tokens used as tree keys.")
-    # 4 on 66 of 70 halves, 2 on four (candidates 2, 3, 4, 6; the four splits that pick 2 are the
-    # only ones with held-out GA < 0.93). Differences between plain words (``opened`` / ``closed``
-    # versus user names) are the one place where a count of evidence decides.
+    # 4 on 70 of 70 halves (candidates 2, 3, 4, 6). Differences between plain words (``opened`` /
+    # ``closed`` versus user names) are the one place where a count of evidence decides. Before the
+    # "a word that fits a masked pattern is that variable" rule (merging.word_positions), four
+    # halves picked 2: a low count was the only way to merge values the masker missed
+    # (``chdir(pwd)`` next to ``chdir(<*>)``), and it also merged constant pairs (``bytes`` /
+    # ``values``, ``view`` / ``modify``, ``ee0`` / ``alt0``), dropping Spark, HPC and Linux.
     min_distinct_values: int = Field(
         default=4,
         ge=2,
@@ -48,8 +52,8 @@ class MinerConfig(BaseModel):
     # setting. unit_words is on in 70 of 70 choices (off: -0.059 mean GA); caps_words_differ too,
     # but as a tie (off gives the same GA with the final rules; the first candidate wins ties).
     # Each masking rule is also a candidate to switch off (MaskingConfig.enabled): all rules on
-    # in 22 of 70, ``ip`` off in 25, ``path`` off in 16, ``number`` off in 7; these are near-ties
-    # on GA (< 0.002) decided by a few lines of PA, so the built-in rules all stay on.
+    # in 25 of 70, ``ip`` off in 35, ``number`` off in 10; these are near-ties on GA (< 0.002)
+    # decided by a few lines of PA, so the built-in rules all stay on.
     caps_words_differ: bool = Field(
         default=True, description="Two different ALL-CAPS words never merge (state / event names)."
     )
@@ -63,7 +67,16 @@ class MinerConfig(BaseModel):
     max_word_differences: int = Field(
         default=1, ge=1, description="Templates differing in more plain-word positions never merge."
     )
-    # Rejected (off): on in 4 of 70 choices; held-out mean GA 0.986 -> 0.983 when added.
+    # On in 70 of 70 choices (see logmining/vocab.py). Only Linux has such a statement (user names
+    # of "session opened/closed for user <*>": Linux GA 0.939 -> 1.000), so in the 35 training
+    # halves without Linux on and off tie and the default (first candidate) wins. Held-out mean
+    # GA 0.986 -> 0.998 (grid rows with it off vs on, same table); no other system changes.
+    shared_values: bool = Field(
+        default=True,
+        description="Words already merged as values of one variable merge elsewhere without a count.",
+    )
+    # Rejected (off): off in 70 of 70 choices (with the final rules on and off tie on GA); when it
+    # was added, on earlier code, held-out mean GA went 0.986 -> 0.983.
     similarity_of_constants: bool = Field(
         default=False, description="Similarity counts only the template's constant words (as Drain)."
     )

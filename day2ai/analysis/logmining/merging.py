@@ -14,12 +14,23 @@ _ENUM_WORD = re.compile(r"[A-Z][A-Z0-9_]+")
 _DELIMITERS = frozenset(" ,;:=|\"'[](){}!<>/@#$%&+*.-_")
 
 
+def is_enum_word(word: str) -> bool:
+    """True for an ALL-CAPS word (``RUNNING``, ``GC_OVERHEAD``): a state or event name."""
+    return word.isupper() and _ENUM_WORD.fullmatch(word) is not None
+
+
 def covers(pattern: str, token: str) -> bool:
     """True when template token ``pattern`` (which contains ``<*>``) covers ``token``."""
     if pattern == WILDCARD or token == pattern:
         return True
     head, _, tail = pattern.partition(WILDCARD)
     return len(token) >= len(head) + len(tail) and token.startswith(head) and token.endswith(tail)
+
+
+def compatible(a: str, b: str) -> bool:
+    """True when two template tokens can hold the same thing: equal, or one's variable covers the
+    other (``tty=<*>`` / ``tty=NODEVssh``; not ``tty=:<*>`` / ``tty=NODEVssh``)."""
+    return a == b or (WILDCARD in a and covers(a, b)) or (WILDCARD in b and covers(b, a))
 
 
 def merge_tokens(pattern: str, token: str) -> str:
@@ -71,23 +82,53 @@ def hard_positions(template: Sequence[str], is_open: Sequence[bool], tokens: Seq
 
 
 def word_positions(
-    template: Sequence[str], is_open: Sequence[bool], tokens: Sequence[str], hard: Sequence[int]
+    template: Sequence[str],
+    is_open: Sequence[bool],
+    tokens: Sequence[str],
+    hard: Sequence[int],
+    template_runs: Sequence[str | None] | None = None,
+    runs: Sequence[str | None] | None = None,
 ) -> list[int]:
     """The ``hard`` positions where the two words can be constants of different statements.
 
-    Where one word is a bare variable (``<*>``) and the other carries one glued to some text
-    (``github.com:<*>``: a host the endpoint rule did not catch, ``dsl-<*>``), the position
-    holds a variable: such a difference never separates templates. Every other difference
-    (``(uid=<*>)`` / ``LOGIN(uid=<*>)``, ``Foo#<*>`` / ``Bar#<*>``, plain words) may be two
-    statements and needs the evidence of several distinct values (``min_distinct_values``).
+    Where one word holds a masked variable and its text around the variable also fits the
+    other word, the position holds one variable that masking recognised in one line and
+    missed (or caught only partly) in the other: such a difference never separates
+    templates. That is the case when one word is a bare variable and the other carries one
+    (``<*>`` / ``github.com:<*>``), and when one word's pattern covers the other word, glue
+    included (``chdir(<*>)`` / ``chdir(pwd)``, ``rhost=<*>`` / ``rhost=<*>.example.net``); for
+    a variable slot the text of its run counts as its pattern (``template_runs`` / ``runs``: the
+    slot ``<*>`` of ``<*>:`` covers ``./a.out:``).
+    Every other difference (``(uid=<*>)`` / ``LOGIN(uid=<*>)``, ``Foo#<*>`` / ``Bar#<*>``,
+    plain words, and a bare variable against a plain word, whose form it does not constrain)
+    may be two statements and needs the evidence of several distinct values
+    (``min_distinct_values``).
     """
-    return [i for i in hard if not _same_variable(template[i], tokens[i])]
+    return [
+        i
+        for i in hard
+        if not (
+            _same_variable(template[i], tokens[i])
+            or _same_variable(_run_text(template, template_runs, i), _run_text(tokens, runs, i))
+        )
+    ]
+
+
+def _run_text(tokens: Sequence[str], runs: Sequence[str | None] | None, i: int) -> str:
+    """The text of the variable run at ``i`` (``<*>:``), else the token itself."""
+    run = runs[i] if runs is not None and tokens[i] == WILDCARD else None
+    return run if run is not None else tokens[i]
 
 
 def _same_variable(want: str, got: str) -> bool:
-    if WILDCARD not in want or WILDCARD not in got:
-        return False
-    return want == WILDCARD or got == WILDCARD
+    """True when ``want`` and ``got`` are one variable seen with and without (full) masking."""
+    if WILDCARD in want and WILDCARD in got:
+        return want == WILDCARD or got == WILDCARD or covers(want, got) or covers(got, want)
+    if WILDCARD in want:
+        return want != WILDCARD and covers(want, got)
+    if WILDCARD in got:
+        return got != WILDCARD and covers(got, want)
+    return False
 
 
 def similarity(
@@ -116,9 +157,7 @@ def similarity(
                 constants += 1
         elif flag and covers(want, got):
             same += 1
-        elif misses == 0 or (
-            caps and want.isupper() and got.isupper() and _ENUM_WORD.fullmatch(want) and _ENUM_WORD.fullmatch(got)
-        ):
+        elif misses == 0 or (caps and is_enum_word(want) and is_enum_word(got)):
             return None
         else:
             misses -= 1

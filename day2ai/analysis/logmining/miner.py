@@ -17,10 +17,16 @@ values.
 Which differences separate statements follows from how log statements are written:
 
 - a bare variable against a word that carries a variable glued to text (``<*>`` /
-  ``github.com:<*>``) is one variable that masking caught only partly: never a separation;
+  ``github.com:<*>``) is one variable that masking caught only partly, and a word that fits
+  a masked pattern, glue included (``chdir(<*>)`` / ``chdir(pwd)``), one variable that
+  masking missed in one line: never a separation;
 - plain words that differ (``opened`` / ``closed`` or ``root`` / ``news``) may be constants of
-  two statements or values of one: they merge once ``min_distinct_values`` sibling templates,
-  equal everywhere else, show that many values at that position (position-wise variability);
+  two statements or values of one: they merge once ``min_distinct_values`` sibling templates
+  show that many values at that position (position-wise variability), or (``shared_values``)
+  when they are all values of one variable merged before, in any statement (user names of
+  ``session opened`` and ``session closed``; see :mod:`.vocab`). Siblings are equal at every
+  other position, or hold there a variable that covers the other word (``tty=<*>`` and
+  ``tty=NODEVssh``; not ``tty=:<*>`` and ``tty=NODEVssh``, nor ``Foo#<*>`` and ``Bar#<*>``);
 - templates that differ in *more than one* word position (``max_word_differences``) never
   merge: constants of different statements differ together (class name and message text of
   two Java log calls behind one header), a variable varies alone;
@@ -57,6 +63,8 @@ from day2ai.analysis.logmining.fastmask import (
 )
 from day2ai.analysis.logmining.masking import WILDCARD, Masker
 from day2ai.analysis.logmining.merging import (
+    compatible,
+    covers,
     hard_positions,
     merge_runs,
     merge_tokens,
@@ -64,6 +72,7 @@ from day2ai.analysis.logmining.merging import (
     word_positions,
 )
 from day2ai.analysis.logmining.state import MinerState, TemplateState, parse_state
+from day2ai.analysis.logmining.vocab import SharedValues, sibling_groups
 from day2ai.errors import InputError
 
 __all__ = ["Match", "MinerConfig", "TemplateInfo", "TemplateMiner", "merge_tokens"]
@@ -74,6 +83,11 @@ _HAS_DIGIT = re.compile(r"\d")
 # What placing a message needs when no cache knew it: (masked tokens, the shape cache to record
 # it in or None, the shape).
 _Pending = tuple[tuple[str, ...], dict[bytes, _Cluster] | None, bytes]
+
+
+def _fits(run: str | None, word: str) -> bool:
+    """True when the text of a one-word variable run (``<*>:``) covers ``word``."""
+    return run is not None and " " not in run and WILDCARD in run and covers(run, word)
 
 
 def _is_variable(token: str) -> bool:
@@ -109,6 +123,7 @@ class TemplateMiner:
         self._max_children = self.config.max_children
         self._use_shapes = self._tokens.exact_shapes and self._cache_size > 0
         self._aliases: dict[str, _Cluster] = {}
+        self._shared = SharedValues(4 * self.config.max_templates, self._caps) if self.config.shared_values else None
         self._next_id = 1
         self.lines = 0
         self.evicted = 0
@@ -208,6 +223,7 @@ class TemplateMiner:
                 for c in self._clusters.values()
             ],
             aliases={old: _resolve(c).id for old, c in self._aliases.items() if _resolve(c).alive},
+            vocabularies=self._shared.vocabularies() if self._shared is not None else [],
         )
         return state.model_dump_json()
 
@@ -236,6 +252,8 @@ class TemplateMiner:
             miner._clusters[cluster.id] = cluster
             miner._lru.append((cluster.last_line, cluster.number, cluster.id))
         heapq.heapify(miner._lru)
+        if miner._shared is not None:
+            miner._shared.restore(state.vocabularies)
         for old, new in state.aliases.items():
             target = miner._clusters.get(new)
             if target is not None:
@@ -343,7 +361,9 @@ class TemplateMiner:
         cluster: _Cluster | None = None
         hard: list[int] = []
         if best is not None:
-            hard = word_positions(best.tokens, best.open, slots, hard_positions(best.tokens, best.open, slots))
+            hard = word_positions(
+                best.tokens, best.open, slots, hard_positions(best.tokens, best.open, slots), best.runs, runs
+            )
             cluster = self._merge_siblings(leaf, best, slots, hard) if hard else best
         if cluster is None:
             cluster = _Cluster(self._next_id, slots, runs, key, self.lines)
@@ -411,7 +431,7 @@ class TemplateMiner:
         best = self._best(leaf, tokens)
         leaf.append(cluster)
         if best is None or word_positions(
-            best.tokens, best.open, tokens, hard_positions(best.tokens, best.open, tokens)
+            best.tokens, best.open, tokens, hard_positions(best.tokens, best.open, tokens), best.runs, runs
         ):
             return cluster
         survivor, other = (best, cluster) if best.number < cluster.number else (cluster, best)
@@ -424,7 +444,8 @@ class TemplateMiner:
         """Merge the templates that differ from ``best`` only at ``hard`` positions, if enough values.
 
         Returns the surviving (oldest) template, or None when fewer than ``min_distinct_values``
-        distinct words were seen at those positions (the message then starts its own template).
+        distinct words were seen at those positions and (``shared_values``) they are not all
+        values of one variable merged before (the message then starts its own template).
         """
         if len(hard) > self.config.max_word_differences:
             return None
@@ -434,17 +455,43 @@ class TemplateMiner:
         siblings: list[_Cluster] = []
         for other in leaf:
             ot = other.tokens
-            if all(ot[i] == reference[i] or WILDCARD in ot[i] or WILDCARD in reference[i] for i in fixed):
+            if all(compatible(reference[i], ot[i]) for i in fixed):
                 siblings.append(other)
                 for seen, i in zip(values, hard, strict=True):
                     seen.add(ot[i])
-        if min(len(seen) for seen in values) < self.config.min_distinct_values:
+        shared = self._shared
+        if min(len(seen) for seen in values) < self.config.min_distinct_values and not (
+            shared is not None and len(hard) == 1 and shared.known(values[0])
+        ):
             return None
-        survivor = min(siblings, key=lambda c: c.number)
-        for other in siblings:
+        survivor = self._absorb_all(siblings, leaf)
+        if shared is not None and len(hard) == 1:
+            self._share(shared, values[0])
+        return _resolve(survivor)
+
+    def _absorb_all(self, group: list[_Cluster], leaf: list[_Cluster]) -> _Cluster:
+        """Merge ``group`` into its oldest template; return that template."""
+        survivor = min(group, key=lambda c: c.number)
+        for other in group:
             if other is not survivor:
                 self._absorb(survivor, other, leaf)
         return survivor
+
+    def _share(self, shared: SharedValues, values: set[str]) -> None:
+        """Learn the values just merged; merge sibling templates anywhere that differ only in them."""
+        vocabulary = shared.learn(values)
+        if vocabulary is None:
+            return
+        survivors: list[_Cluster] = []
+        for leaf in [leaf for leaf in self._leaves.values() if len(leaf) > 1]:
+            members = list(leaf)
+            for group in sibling_groups([c.tokens for c in members], vocabulary):
+                alive = [members[i] for i in group if members[i].alive]
+                if len(alive) > 1:
+                    survivors.append(self._absorb_all(alive, leaf))
+        for cluster in survivors:
+            if cluster.alive:
+                self._unify(self._recollapse(cluster))
 
     def _absorb(self, survivor: _Cluster, other: _Cluster, leaf: list[_Cluster]) -> None:
         self._refine(survivor, other.tokens, other.runs)
@@ -512,12 +559,17 @@ class TemplateMiner:
         mine = cluster.runs
         for i in hard_positions(cluster.tokens, cluster.open, tokens):
             got = tokens[i]
-            template[i] = WILDCARD if got == WILDCARD else merge_tokens(template[i], got)
+            if template[i] == WILDCARD and _fits(mine[i], got):
+                pass  # a word the run's text covers (``<*>:`` / ``./a.out:``): the run keeps its text
+            elif got == WILDCARD and _fits(runs[i], template[i]):
+                template[i], mine[i] = WILDCARD, runs[i]
+            else:
+                template[i] = WILDCARD if got == WILDCARD else merge_tokens(template[i], got)
+                mine[i] = None
             cluster.open[i] = True
-            mine[i] = None
             changed = True
         for i, run in enumerate(runs):
-            if mine[i] is not None and run != mine[i]:
+            if mine[i] is not None and run != mine[i] and not (run is None and _fits(mine[i], tokens[i])):
                 mine[i] = merge_runs(mine[i], run)
                 changed = True
         if changed:

@@ -44,6 +44,9 @@ class MinerState(BaseModel):
     lines: int = Field(ge=0)
     templates: list[TemplateState]
     aliases: dict[str, str] = Field(default_factory=dict)
+    vocabularies: list[list[str]] = Field(
+        default_factory=list, description="Words merged as values of one variable (absent in old files)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> MinerState:

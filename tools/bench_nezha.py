@@ -3,6 +3,7 @@ chosen by looking at the cases.
 
     .venv/bin/python tools/bench_nezha.py [SUITE] [--json out.json]
     .venv/bin/python tools/bench_nezha.py SUITE --grid day2ai.analysis.metrics.PERSIST_SHARE=0,0.3333,0.6667
+    .venv/bin/python tools/bench_nezha.py SUITE --grid MOD.A=1,2 --grid MOD.B=x,y   # every combination
 
 Without ``--grid`` it runs the offline investigator once per case with the code's settings (no
 setting of the offline investigator was fitted on these cases; the write-up says how each constant was
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import itertools
 import json
 import statistics
 import sys
@@ -107,23 +109,22 @@ async def main_async(args: argparse.Namespace) -> int:
     if not cases:
         print(f"no cases with truth.yaml under {suite}", file=sys.stderr)
         return 2
-    grid: list[str] = [""]
-    target = ""
-    if args.grid:
-        target, _, vals = args.grid.partition("=")
-        grid = [v for v in vals.split(",") if v]
+    settings = [(t, [v for v in vals.split(",") if v]) for t, _, vals in (g.partition("=") for g in args.grid or [])]
+    combos = [dict(zip([t for t, _ in settings], c, strict=True)) for c in itertools.product(*(v for _, v in settings))]
     by_value: dict[str, list[dict[str, Any]]] = {}
-    for value in grid:
-        if target:
+    for combo in combos:
+        for target, value in combo.items():
             _set(target, value)
-        by_value[value] = [await run_case(c) for c in cases]
-    plain = by_value[grid[0]]
+        label = ";".join(f"{t.rpartition('.')[2]}={v}" for t, v in combo.items())
+        by_value[label] = [await run_case(c) for c in cases]
+    plain = next(iter(by_value.values()))
     result: dict[str, Any] = {"suite": str(suite), "plain": score(plain), "rows": plain}
-    if target and len(grid) > 1:
+    if len(by_value) > 1:
         loo, chosen = leave_one_out(by_value)
-        result.update(grid={"setting": target, "values": grid, "chosen": chosen}, leave_one_out=score(loo))
+        names = [t for t, _ in settings]
+        result.update(grid={"settings": dict(settings), "chosen": chosen}, leave_one_out=score(loo))
         result["per_value"] = {v: score(rows) for v, rows in by_value.items()}
-        print(f"leave-one-out over {target} in {grid} (chosen {chosen}): {_fmt(result['leave_one_out'])}")
+        print(f"leave-one-out over {names} (chosen {chosen}): {_fmt(result['leave_one_out'])}")
     print(f"plain: {_fmt(result['plain'])}")
     misses = [r for r in plain if r.get("rank") != 1 or not r.get("fault_ok")]
     for r in misses if args.verbose else []:
@@ -137,7 +138,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("suite", nargs="?", default=str(DEFAULT_SUITE))
     ap.add_argument("--json", help="write scores and per-case rows here")
-    ap.add_argument("--grid", help="MODULE.ATTR=v1,v2,...: leave-one-out over a data-chosen setting")
+    ap.add_argument(
+        "--grid",
+        action="append",
+        help="MODULE.ATTR=v1,v2,...: leave-one-out over a data-chosen setting (repeat: over all combinations)",
+    )
     ap.add_argument("--verbose", "-v", action="store_true")
     return asyncio.run(main_async(ap.parse_args()))
 

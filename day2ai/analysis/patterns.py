@@ -46,6 +46,7 @@ class PatternShift(BaseModel):
     baseline_units: int
     incident_units: int
     example: str = ""  # one novel (or vanished) pattern, readable
+    usual: str = ""  # the baseline's most common pattern of that operation
 
     def describe(self) -> str:
         what = (
@@ -55,7 +56,8 @@ class PatternShift(BaseModel):
             else f"{self.vanished:.0%} of its baseline requests for {self.operation} took paths no longer seen"
         )
         counts = f"{self.baseline_units} vs {self.incident_units} requests"
-        return f"{self.service}: {what}, z={self.z:.1f} ({counts}); e.g. {self.example[:160]}"
+        usual = f" instead of {self.usual[:120]}" if self.usual and self.usual != self.example else ""
+        return f"{self.service}: {what}, z={self.z:.1f} ({counts}); e.g. {self.example[:160]}{usual}"
 
 
 @dataclass
@@ -290,6 +292,7 @@ def pattern_shifts(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray)
             baseline_units=len(b),
             incident_units=len(f),
             example=table.patterns[example] if example >= 0 else "",
+            usual=table.patterns[int(np.bincount(b).argmax())],
         )
     return out
 

@@ -8,6 +8,7 @@ never an exception. Findings become Evidence through :func:`evidence_for`, once 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -42,6 +43,7 @@ from day2ai.tools.base import Investigation
 from day2ai.tools.selectors import selector_for
 
 T = TypeVar("T")
+_TEMPLATE_ID = re.compile(r"\bT\d+\b")
 RawSeries = tuple[str, str, dict[str, str], np.ndarray, np.ndarray]
 
 
@@ -512,6 +514,14 @@ async def _pattern_evidence(inv: Investigation, rest: str, p: Periods) -> _Made 
     if pa is None or shift is None:
         return None
     start = pa.onset
+    acc = inv.cache.get("log_acc")
+    if isinstance(acc, LogAccumulator):  # template ids -> their text, for a reader
+        miner = acc.miner
+
+        def readable(text: str) -> str:
+            return _TEMPLATE_ID.sub(lambda m: f"'{(miner.template(m.group(0)) or m.group(0))[:60]}'", text)
+
+        shift = shift.model_copy(update={"example": readable(shift.example), "usual": readable(shift.usual)})
     return (
         EvidenceSource.TRACES,
         f"per-request patterns of {rest} (calls and log templates) incident vs baseline",

@@ -202,15 +202,13 @@ def _g_statistic(keys_before: np.ndarray, keys_after: np.ndarray, op_of_key: np.
     return (g_total - df_total) / math.sqrt(2.0 * df_total)
 
 
-def pattern_onset(table: PatternTable, detected: float, earliest: float | None = None) -> float | None:
+def pattern_onset(table: PatternTable, detected: float) -> float | None:
     """The time, in the recording that holds ``detected``, where the mix of patterns per operation
     changes most (maximum standardized G), or None when there is too little to compare."""
     bounds = recording(table, detected)
     if bounds is None:
         return None
     lo, hi = bounds
-    if earliest is not None:
-        lo = max(lo, earliest)
     last = min(detected, hi) - MIN_SIDE_S
     first = lo + MIN_SIDE_S
     if last <= first:

@@ -240,13 +240,11 @@ def pattern_onset(table: PatternTable, detected: float) -> float | None:
     return best[1]
 
 
-def onset_within_recording(table: PatternTable, onset: float, detected: float) -> float | None:
-    """The pattern change point when ``onset`` (from coarser sources) lies before the recording that
-    holds the detection, which then has nothing before the onset to compare with; else None."""
+def precedes_recording(table: PatternTable, onset: float, detected: float) -> bool:
+    """Whether ``onset`` (from coarser sources) lies before the recording that holds the detection,
+    which then has nothing before the onset to compare with."""
     bounds = recording(table, detected)
-    if bounds is None or onset >= bounds[0]:
-        return None
-    return pattern_onset(table, detected)
+    return bounds is not None and onset < bounds[0]
 
 
 def _critical_z(tests: int, alpha: float = 0.05) -> float:

@@ -31,8 +31,8 @@ from day2ai.analysis.patterns import (
     PatternTable,
     analyze_patterns,
     build_units,
-    onset_within_recording,
     pattern_onset,
+    precedes_recording,
 )
 from day2ai.analysis.periods import Periods, combine_onsets, periods_for_onset, preliminary_periods
 from day2ai.analysis.traces import TraceAccumulator, TraceAnalysis
@@ -235,10 +235,23 @@ async def dense_periods(inv: Investigation) -> Periods:
     async def make() -> Periods:
         p = await periods(inv)
         table = await pattern_table(inv)
-        refined = onset_within_recording(table, p.onset, inv.incident.detected_at.timestamp()) if table else None
+        if table is None or not precedes_recording(table, p.onset, inv.incident.detected_at.timestamp()):
+            return p
+        refined = await pattern_change_point(inv)
         return p if refined is None else periods_for_onset(inv.incident, refined)
 
     return await cached(inv, "dense_periods", make)
+
+
+async def pattern_change_point(inv: Investigation) -> float | None:
+    """Where the per-request pattern mix changes, in the recording around the detection (computed
+    once: the log periods and the pattern analysis both use it)."""
+
+    async def make() -> float | None:
+        table = await pattern_table(inv)
+        return pattern_onset(table, inv.incident.detected_at.timestamp()) if table is not None else None
+
+    return await cached(inv, "pattern_change_point", make)
 
 
 async def metric_anomalies(inv: Investigation) -> list[SeriesAnomaly]:
@@ -353,7 +366,7 @@ async def pattern_analysis(inv: Investigation) -> PatternAnalysis | None:
         base = (p.baseline_start, p.baseline_end) if p.explicit_baseline else None
         # per-request patterns date their own change to 10 s where they are recorded densely; the
         # other sources keep the onset of their (coarser) anomalies
-        refined = pattern_onset(table, inv.incident.detected_at.timestamp())
+        refined = await pattern_change_point(inv)
         return analyze_patterns(table, p.onset if refined is None else refined, base, p.incident_end)
 
     return await cached(inv, "pattern_analysis", make)

@@ -12,9 +12,9 @@ from day2ai.analysis.patterns import (
     MAX_GAP_S,
     analyze_patterns,
     build_units,
-    onset_within_recording,
     pattern_onset,
     pattern_shifts,
+    precedes_recording,
     recording,
 )
 
@@ -121,9 +121,10 @@ def test_the_onset_is_the_change_point_of_the_recording_around_the_detection() -
 def test_an_onset_before_the_recording_is_replaced_by_the_pattern_change_point() -> None:
     times = [float(t) for t in np.arange(1000.0, 1300.0, 2.0)]
     table = build_units(**_requests(times, broken_after=1170.0))
-    refined = onset_within_recording(table, onset=400.0, detected=1260.0)
+    assert precedes_recording(table, onset=400.0, detected=1260.0)
+    refined = pattern_onset(table, detected=1260.0)
     assert refined is not None and abs(refined - 1170.0) <= 10.0
-    assert onset_within_recording(table, onset=1100.0, detected=1260.0) is None  # inside: it stands
+    assert not precedes_recording(table, onset=1100.0, detected=1260.0)  # inside: it stands
 
 
 def test_recordings_are_split_by_long_gaps() -> None:

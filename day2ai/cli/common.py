@@ -29,6 +29,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def missing_extra(what: str, extra: str, exc: ImportError) -> typer.Exit:
+    """``fail`` (exit 1) for a command whose optional dependencies are not installed."""
+    return fail(f"{what} needs the '{extra}' extra: pip install 'day2ai[{extra}]' ({exc.name} missing)", 1)
+
+
 def cli_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Translate day2ai errors (and unexpected ones) into the contract's exit codes."""
 

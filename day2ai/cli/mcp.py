@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from day2ai.cli.common import fail
+from day2ai.cli.common import fail, missing_extra
 
 
 def mcp(
@@ -20,8 +20,7 @@ def mcp(
 
         from day2ai.mcp import serve_stdio
     except ImportError as exc:
-        raise fail(f"the MCP server needs the 'service' extra: pip install 'day2ai[service]' ({exc.name} missing)",
-                   1) from None
+        raise missing_extra("the MCP server", "service", exc) from None
     if root is not None and not root.is_dir():
         raise fail(f"--root: not a directory: {root}")
     serve_stdio(root, index)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from day2ai.cli.common import cli_errors, fail
+from day2ai.cli.common import cli_errors, fail, missing_extra
 
 
 def serve(
@@ -35,8 +35,7 @@ def serve(
 
         from day2ai.service import ServiceSettings, create_app
     except ImportError as exc:
-        raise fail(f"the service needs the 'service' extra: pip install 'day2ai[service]' ({exc.name} missing)",
-                   1) from None
+        raise missing_extra("the service", "service", exc) from None
     if bundle_root is not None and not bundle_root.is_dir():
         raise fail(f"--bundle-root: not a directory: {bundle_root}")
     settings = ServiceSettings(token=os.environ.get("DAY2AI_API_TOKEN") or None, bundle_root=bundle_root,

@@ -290,13 +290,13 @@ def _trace_features(traces: TraceAnalysis, feats: dict[str, Features]) -> None:
 def _request_paths(sig: Signals, feats: dict[str, Features]) -> None:
     traced = sig.traces.profiles if sig.traces is not None else {}
     logged = sig.logs.profiles if sig.logs is not None else {}
-    called = {callee for callees in sig.graph.edges.values() for callee in callees} | set(sig.graph.edges)
+    on_edges = {callee for callees in sig.graph.edges.values() for callee in callees} | set(sig.graph.edges)
     for svc, f in feats.items():
         p = traced.get(svc)
         f.on_request_path = (
             (p is not None and p.baseline_spans + p.incident_spans > 0)
             or svc in logged
-            or svc in called
+            or svc in on_edges
             or f.mentioned > 0.0
             or f.blamed() > 0.0
         )

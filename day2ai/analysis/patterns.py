@@ -96,13 +96,13 @@ def build_units(
     span_parent: Sequence[int],
     span_trace: Sequence[str],
     log_links: Iterable[tuple[str, str, str]] = (),
-    failed_calls: Iterable[tuple[int, int]] = (),
+    failed_callers: Iterable[int] = (),
 ) -> PatternTable:
     """Units from spans (parent given as a span index, -1 for none) and ``(trace_id, service,
     template)`` log links. A unit's operation is the first span its service entered in that trace;
     its pattern is the set of other services' operations it called and the set of its log templates
-    in that trace. ``failed_calls``: (span, caller span) of calls known to have failed (error status
-    on a call into another service, or on a call to a peer such as a database)."""
+    in that trace. ``failed_callers``: spans whose call is known to have failed (error status on a
+    call into another service, or on a call to a peer such as a database)."""
     units: dict[tuple[str, int], _Unit] = {}
 
     def unit(i: int) -> _Unit:
@@ -124,7 +124,7 @@ def build_units(
             caller = unit(p)
             caller.callees.add(f"{services[s]}:{span_name[i]}")
             caller.kids.add(s)
-    for _callee, caller_span in failed_calls:
+    for caller_span in failed_callers:
         unit(caller_span).failed = True
     index = {name: i for i, name in enumerate(services)}
     logged: dict[tuple[str, int], set[str]] = {}

@@ -219,19 +219,19 @@ class TraceAccumulator:
     def peers(self) -> list[str]:
         return list(self._peer_names)
 
-    def failed_calls(self, parents: list[int]) -> list[tuple[int, int]]:
-        """(span, caller span) of calls with an error status: into another service (the caller is the
-        parent) or to a peer such as a database (the span is the call)."""
-        out: list[tuple[int, int]] = []
+    def failed_callers(self, parents: list[int]) -> list[int]:
+        """Spans whose call failed (error status): the parent of a failing span of another service,
+        or a failing span that called a peer such as a database."""
+        out: list[int] = []
         svc, err, peer = self.service_idx, self.error, self.peer
         for i, e in enumerate(err):
             if e != 1:
                 continue
             p = parents[i]
             if p >= 0 and svc[p] != svc[i]:
-                out.append((i, p))
+                out.append(p)
             elif peer[i] >= 0:
-                out.append((i, i))
+                out.append(i)
         return out
 
     def parent_index(self) -> list[int]:
@@ -245,10 +245,7 @@ class TraceAccumulator:
         start = np.asarray(self.start, dtype=float)
         dur = np.asarray(self.duration, dtype=float)
         err = np.asarray(self.error, dtype=np.int64) == 1
-        parent = np.full(n, -1, dtype=np.int64)
-        for i, key in enumerate(self._parent):
-            if key is not None:
-                parent[i] = self._index.get(key, -1)
+        parent = np.asarray(self.parent_index(), dtype=np.int64)
         has_parent = parent >= 0
         child_sum = np.zeros(n)
         np.add.at(child_sum, parent[has_parent], dur[has_parent])

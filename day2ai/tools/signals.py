@@ -349,7 +349,7 @@ async def pattern_table(inv: Investigation) -> PatternTable | None:
             parents,
             tacc.traces,
             links,
-            tacc.failed_calls(parents),
+            tacc.failed_callers(parents),
         )
 
     return await cached(inv, "pattern_table", make)

@@ -44,7 +44,7 @@ def _requests(times: list[float], broken_after: float | None, failing_calls: boo
         links.append((tid, "checkout", "T-order"))
         if broken and failing_calls:
             links.append((tid, "pricing", "T-tax-call-failed"))
-            failed.append((base + 3, base + 2))
+            failed.append(base + 2)  # pricing's span: its call to tax failed
         elif broken:
             links.append((tid, "pricing", "T-fallback-price"))
         else:
@@ -57,7 +57,7 @@ def _requests(times: list[float], broken_after: float | None, failing_calls: boo
         "span_parent": parent,
         "span_trace": trace,
         "log_links": links,
-        "failed_calls": failed,
+        "failed_callers": failed,
     }
 
 

@@ -8,6 +8,7 @@ per service and template, the incident period with the baseline once the periods
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -19,6 +20,25 @@ from day2ai.analysis.periods import Periods, baseline_label, needs_pre
 from day2ai.analysis.signatures import ComponentMatcher, fault_hints, is_errorish
 from day2ai.models import Fault
 from day2ai.sources.base import LEVEL_RANK
+
+# The logging call site a line's header names: a class with its line number (logback/log4j
+# ``%logger#%line``, ``%C{1}:%L``, ``Class@line``) or a source file with its line number (glog,
+# Go's Lshortfile, Python's ``%(filename)s:%(lineno)d``). A call site is one log statement, so two
+# statements that write the same text stay apart (an exception between them shows as the second
+# one missing); the template miner masks the number like any other. Only the header is searched.
+_CALL_SITE = re.compile(
+    r"(?<![\w$.])(?:[A-Za-z_$][\w$]*\.)*[A-Z][\w$]*[#@:]\d{1,6}(?![\w.:])"
+    r"|(?<![\w./-])[\w./-]*\.(?:java|kt|scala|groovy|py|go|rb|js|ts|c|cc|cpp|cxx|h|hpp|rs|cs|php|swift|ex|erl)"
+    r":\d{1,6}(?![\w.:])"
+)
+HEADER_CHARS = 120
+
+
+def call_site(message: str) -> str:
+    """The logging call site named in ``message``'s header (``TravelServiceImpl#366``), or ''."""
+    m = _CALL_SITE.search(message, 0, HEADER_CHARS)
+    return m.group(0) if m else ""
+
 
 ERROR_RANK = LEVEL_RANK["ERROR"]
 WARN_RANK = LEVEL_RANK["WARN"]
@@ -105,7 +125,8 @@ class LogAccumulator:
         self._stats: dict[tuple[str, str], _TemplateStats] = {}
         self._errors: dict[str, dict[int, int]] = {}
         self._add_id = self.miner.add_id
-        self.trace_links: list[tuple[str, str, str]] = []  # (trace id, service, template id)
+        # (trace id, service, template id, call site or '')
+        self.trace_links: list[tuple[str, str, str, str]] = []
 
     def add(
         self, timestamp: float, service: str, message: str, level: str | None = None, trace_id: str | None = None
@@ -113,7 +134,7 @@ class LogAccumulator:
         self.lines += 1
         tid = self._add_id(message)
         if trace_id:
-            self.trace_links.append((trace_id, service, tid))
+            self.trace_links.append((trace_id, service, tid, call_site(message)))
         b = int((timestamp - self.start) // self.bin_seconds)
         st = self._stats.get((service, tid))
         if st is None:

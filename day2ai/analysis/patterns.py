@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
@@ -32,6 +33,9 @@ MIN_SIDE_S = 20.0
 # an operation needs this many units in each period to be compared (a rate of 1 in 3 is the least
 # a comparison can resolve); not fitted
 MIN_UNITS = 3
+# a pattern expected fewer times than this under no change is pooled with the other rare ones
+# before the mix is tested (Cochran's rule for chi-square tables), not fitted
+MIN_EXPECTED = 5.0
 
 
 class PatternShift(BaseModel):
@@ -47,14 +51,23 @@ class PatternShift(BaseModel):
     incident_units: int
     example: str = ""  # one novel (or vanished) pattern, readable
     usual: str = ""  # the baseline's most common pattern of that operation
+    kind: Literal["novel", "vanished", "mix"] = "novel"  # which test found the shift
+    example_before: float = 0.0  # the example's share of the baseline units
+    example_after: float = 0.0  # the example's share of the incident units
 
     def describe(self) -> str:
-        what = (
-            f"{self.novel:.0%} of its requests for {self.operation} took a path the baseline never showed "
-            f"(sampling explains {self.expected_novel:.0%})"
-            if self.novel > self.expected_novel
-            else f"{self.vanished:.0%} of its baseline requests for {self.operation} took paths no longer seen"
-        )
+        if self.kind == "novel":
+            what = (
+                f"{self.novel:.0%} of its requests for {self.operation} took a path the baseline never showed "
+                f"(sampling explains {self.expected_novel:.0%})"
+            )
+        elif self.kind == "vanished":
+            what = f"{self.vanished:.0%} of its baseline requests for {self.operation} took paths no longer seen"
+        else:
+            what = (
+                f"the mix of its request paths for {self.operation} changed: the one below went from "
+                f"{self.example_before:.0%} to {self.example_after:.0%} of its requests"
+            )
         counts = f"{self.baseline_units} vs {self.incident_units} requests"
         usual = f" instead of {self.usual[:120]}" if self.usual and self.usual != self.example else ""
         return f"{self.service}: {what}, z={self.z:.1f} ({counts}); e.g. {self.example[:160]}{usual}"
@@ -271,24 +284,24 @@ def pattern_shifts(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray)
         f = table.pattern[units[keep[units]]]
         if len(b) < MIN_UNITS or len(f) < MIN_UNITS:
             continue
-        shift = _op_shift(b, f)
-        if shift is None:
-            continue
-        z_op, novel_share, expected, vanished, example = shift
+        sh = _op_shift(b, f)
         svc = table.services[s]
-        if svc in out and out[svc].z >= z_op:
+        if sh is None or (svc in out and out[svc].z >= sh.z):
             continue
         out[svc] = PatternShift(
             service=svc,
             operation=name,
-            z=round(z_op, 3),
-            novel=round(novel_share, 4),
-            expected_novel=round(expected, 4),
-            vanished=round(vanished, 4),
+            z=round(sh.z, 3),
+            novel=round(sh.novel, 4),
+            expected_novel=round(sh.expected_novel, 4),
+            vanished=round(sh.vanished, 4),
             baseline_units=len(b),
             incident_units=len(f),
-            example=table.patterns[example] if example >= 0 else "",
+            example=table.patterns[sh.example] if sh.example >= 0 else "",
             usual=table.patterns[int(np.bincount(b).argmax())],
+            kind=sh.kind,
+            example_before=round(float(np.mean(b == sh.example)), 4),
+            example_after=round(float(np.mean(f == sh.example)), 4),
         )
     return out
 
@@ -318,7 +331,49 @@ def _all_in_first(counts: np.ndarray, n1: int, n2: int) -> np.ndarray:
     return out
 
 
-def _op_shift(base: np.ndarray, inc: np.ndarray) -> tuple[float, float, float, float, int] | None:
+def _mix_z(bp: np.ndarray, bc: np.ndarray, fp: np.ndarray, fc: np.ndarray) -> tuple[float, int]:
+    """How far the mix of patterns moved between the periods, as a standard normal deviate: the
+    likelihood-ratio (G) test of homogeneity of the 2 x K table, patterns expected fewer than
+    MIN_EXPECTED times pooled into one (Cochran's rule), G's chi-square tail mapped to z by the
+    Wilson-Hilferty cube root. Also the pattern whose share grew most (-1 when none did)."""
+    keys = np.union1d(bp, fp)
+    b = np.zeros(len(keys))
+    f = np.zeros(len(keys))
+    b[np.searchsorted(keys, bp)] = bc
+    f[np.searchsorted(keys, fp)] = fc
+    nb, nf = b.sum(), f.sum()
+    grew = f / nf - b / nb
+    top = int(keys[np.argmax(grew)]) if grew.max() > 0 else -1
+    tot = b + f
+    small = tot * min(nb, nf) / (nb + nf) < MIN_EXPECTED
+    if small.any():
+        b = np.append(b[~small], b[small].sum())
+        f = np.append(f[~small], f[small].sum())
+        tot = b + f
+    df = int((tot > 0).sum()) - 1
+    if df < 1:
+        return 0.0, top
+    n = nb + nf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = 2.0 * float(
+            np.sum(np.where(b > 0, b * np.log(b * n / (nb * tot)), 0.0))
+            + np.sum(np.where(f > 0, f * np.log(f * n / (nf * tot)), 0.0))
+        )
+    c = 2.0 / (9.0 * df)
+    return ((max(g, 0.0) / df) ** (1.0 / 3.0) - (1.0 - c)) / math.sqrt(c), top
+
+
+@dataclass
+class _OpShift:
+    z: float
+    novel: float
+    expected_novel: float
+    vanished: float
+    example: int  # pattern index, -1 for none
+    kind: Literal["novel", "vanished", "mix"]
+
+
+def _op_shift(base: np.ndarray, inc: np.ndarray) -> _OpShift | None:
     nb, nf = len(base), len(inc)
     bp, bc = np.unique(base, return_counts=True)
     fp, fc = np.unique(inc, return_counts=True)
@@ -338,16 +393,20 @@ def _op_shift(base: np.ndarray, inc: np.ndarray) -> tuple[float, float, float, f
     e_van = float((q * absent).sum())
     var_van = float((q * q * absent * (1.0 - absent)).sum())
     z_van = (vanished - e_van) / math.sqrt(var_van + 1.0 / (nb * nb))
-    z = max(z_novel, z_van)
+    z_mix, grew = _mix_z(bp, bc, fp, fc)
+    z = max(z_novel, z_van, z_mix)
     if z <= 0.0:
         return None
-    if k_novel / nf > p0 and (~seen).any():  # the example follows :meth:`PatternShift.describe`
-        example = int(fp[~seen][np.argmax(fc[~seen])])
-    elif gone.any():
-        example = int(bp[gone][np.argmax(bc[gone])])
-    else:
-        example = -1
-    return z, k_novel / nf, p0, vanished, example
+    # the example follows :meth:`PatternShift.describe`: a novel path when there are more than
+    # sampling explains, else a vanished one, else the path whose share grew most
+    kind: Literal["novel", "vanished", "mix"] = "mix"
+    example = grew
+    if z_mix < max(z_novel, z_van):
+        if k_novel / nf > p0 and (~seen).any():
+            kind, example = "novel", int(fp[~seen][np.argmax(fc[~seen])])
+        elif gone.any():
+            kind, example = "vanished", int(bp[gone][np.argmax(bc[gone])])
+    return _OpShift(z, k_novel / nf, p0, vanished, example, kind)
 
 
 class PatternAnalysis(BaseModel):

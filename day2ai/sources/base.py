@@ -18,6 +18,11 @@ from day2ai.models import ChangeKind, Topology
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
+# Logs and spans are read from this long before the window (or the explicit baseline, if earlier):
+# a short explicit baseline is usually cut from a longer fault-free recording, and every request
+# recorded before the onset is fault-free evidence. Five minutes: the gap that separates two
+# recordings of requests (see day2ai.analysis.patterns.MAX_GAP_S), not fitted.
+DENSE_LOOKBACK_S = 300.0
 LEVEL_ALIASES = {"WARNING": "WARN", "ERR": "ERROR", "CRITICAL": "FATAL", "CRIT": "FATAL", "PANIC": "FATAL"}
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from day2ai.errors import Day2AIError, InputError
 from day2ai.models import Gap, Incident
 from day2ai.sources.base import (
+    DENSE_LOOKBACK_S,
     Change,
     ChangeQuery,
     LogQuery,
@@ -102,8 +103,9 @@ async def record_bundle(incident: Incident, sources: Sources, out_dir: str | Pat
                         lookback: float = CONTEXT_LOOKBACK) -> RecordSummary:
     """Write a bundle for ``incident`` from ``sources`` into ``out_dir``; see the module docstring.
 
-    Logs and traces cover baseline start to window end; metrics and changes reach ``lookback``
-    seconds before the window too, as the investigation tools read them for context.
+    Logs and traces cover baseline start to window end and ``DENSE_LOOKBACK_S`` before that;
+    metrics and changes reach ``lookback`` seconds before the window too, as the investigation
+    tools read them for context.
     """
     started = time.perf_counter()
     out = Path(out_dir)
@@ -135,7 +137,7 @@ async def record_bundle(incident: Incident, sources: Sources, out_dir: str | Pat
         written = [0]
         truncated = False
         try:
-            begin = context_start if kind in ("metrics", "changes") else start
+            begin = context_start if kind in ("metrics", "changes") else start - DENSE_LOOKBACK_S
             stream = _query(kind, source, begin, end, services)
             truncated = await _write_jsonl(path, stream, _LINES[kind], limit, written)
         except Day2AIError as exc:

@@ -1,4 +1,6 @@
-from day2ai.analysis.logs import LogAccumulator
+import pytest
+
+from day2ai.analysis.logs import LogAccumulator, call_site
 from day2ai.analysis.periods import Periods
 from day2ai.analysis.signatures import ComponentMatcher, fault_hints, is_errorish
 from day2ai.models import Fault
@@ -70,3 +72,31 @@ def test_url_user_names_are_not_hosts() -> None:
     assert m.known(line) == ["db-payments"]
     assert m.hosts("redis://cacheuser:12345@cache-7.internal:6379/0 refused") == ["cache-7.internal"]
     assert m.hosts("GET https://admin@status.example.com/health timed out") == ["status.example.com"]
+
+
+@pytest.mark.parametrize(
+    ("line", "site"),
+    [
+        ("18:27:34.224 INFO  t.s.TravelServiceImpl#366 TraceID: 1ad6 [getTickets]", "t.s.TravelServiceImpl#366"),
+        (
+            "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:2181:FastLeaderElection@774] - x",
+            "FastLeaderElection@774",
+        ),
+        ("I0129 10:00:00.000123 1 controller.go:123] syncing", "controller.go:123"),
+        ("INFO  PaymentHandler:88 - charged", "PaymentHandler:88"),
+        ("2026-03-14 10:00:00,123 INFO app/views.py:42 request done", "app/views.py:42"),
+        ("connected to db-1:5432 after 3 retries", ""),  # a host and port, not a call site
+        ("user 42 logged in", ""),
+        ("x" * 130 + " Foo#12", ""),  # past the header
+    ],
+)
+def test_the_call_site_in_a_log_header_is_found(line: str, site: str) -> None:
+    assert call_site(line) == site
+
+
+def test_trace_links_carry_the_call_site() -> None:
+    acc = LogAccumulator(start=0.0)
+    acc.add(1.0, "pricing", "10:00:00.1 INFO  c.s.PriceService#46 [price][computed][item 7]", "INFO", "t1")
+    acc.add(2.0, "pricing", "10:00:00.2 INFO  c.s.PriceService#40 [price][computed][item 8]", "INFO", "t2")
+    (_, _, tid1, site1), (_, _, tid2, site2) = acc.trace_links
+    assert tid1 == tid2 and (site1, site2) == ("c.s.PriceService#46", "c.s.PriceService#40")

@@ -21,15 +21,18 @@ from day2ai.analysis.patterns import (
 SERVICES = ["frontend", "checkout", "pricing", "tax"]
 
 
-def _requests(times: list[float], broken_after: float | None, failing_calls: bool = False) -> dict[str, Any]:
+def _requests(
+    times: list[float], broken_after: float | None, failing_calls: bool = False, odd: tuple[float, ...] = ()
+) -> dict[str, Any]:
     """frontend -> checkout -> pricing -> tax; after ``broken_after`` pricing takes another branch:
     it skips tax and logs another template (a code fault), unless ``failing_calls`` where instead
-    its calls to tax fail (error status) and it logs an error (tax's fault, seen from pricing)."""
+    its calls to tax fail (error status) and it logs an error (tax's fault, seen from pricing). The
+    requests at the ``odd`` times take the other branch too."""
     svc, name, start, parent, trace = [], [], [], [], []
     links, failed = [], []
     for k, t in enumerate(times):
         tid = f"t{k}"
-        broken = broken_after is not None and t >= broken_after
+        broken = (broken_after is not None and t >= broken_after) or t in odd
         base = len(svc)
         for i, (s, n, p) in enumerate(
             [(0, "GET /buy", -1), (1, "POST /checkout", 0), (2, "GET /price", 1), (3, "GET /tax", 2)]
@@ -145,10 +148,35 @@ def test_an_explicit_baseline_is_compared_together_with_the_time_before_the_onse
     assert set(pa.shifts) == {"pricing"} and pa.shifts["pricing"].z > pa.critical_z
 
 
+def test_a_path_that_became_the_usual_one_is_a_shift_of_the_mix() -> None:
+    # pricing took the fallback branch once in the baseline (so it is not novel), then in every other
+    # request (so the usual path did not vanish either)
+    times = [float(t) for t in range(0, 600, 5)]
+    table = build_units(**_requests(times, None, odd=(100.0, *(t for t in times if t >= 400.0 and t % 10 == 0))))
+    shifts = pattern_shifts(table, table.time < 400.0, table.time >= 400.0)
+    s = shifts["pricing"]
+    assert s.kind == "mix" and s.z > 5
+    assert s.example_before < 0.05 and s.example_after == 0.5
+    assert "went from 1% to 50%" in s.describe() and "T-fallback-price" in s.describe()
+
+
+def test_sampling_noise_in_the_mix_is_not_a_shift() -> None:
+    rng = random.Random(11)
+    times = sorted(rng.uniform(0, 600) for _ in range(300))
+    req = _requests(times, None)
+    # each request logs one of four templates at random, the same odds throughout
+    req["log_links"] += [(f"t{k}", "checkout", f"T-variant-{rng.randint(0, 3)}") for k in range(300)]
+    pa = analyze_patterns(build_units(**req), 400.0, None, 600.0)
+    assert all(s.z <= pa.critical_z for s in pa.shifts.values())
+
+
 # ------------------------------------------------------------------ through the offline investigator
 
 
-def _bundle_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _bundle_rows(skipped_line: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A code fault in pricing from 10:25: it stops calling tax and logs another line; or, with
+    ``skipped_line``, it still calls tax but an exception skips the second of two log statements
+    that write the same text (told apart only by their call sites in the line's header)."""
     from tests.bundle_factory import T0
 
     spans: list[dict[str, Any]] = []
@@ -160,7 +188,7 @@ def _bundle_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         trace = f"{k:032x}"
         broken = t >= broken_at
         chain = [("frontend", "GET /buy"), ("checkout", "POST /checkout"), ("pricing", "GET /price")]
-        if not broken:
+        if not broken or skipped_line:
             chain.append(("tax", "GET /tax"))
         parent = None
         for i, (svc, op) in enumerate(chain):
@@ -178,8 +206,15 @@ def _bundle_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 }
             )
             parent = sid
-        msg = f"fallback price used for item {k}" if broken else f"price computed for item {k} with tax"
-        logs.append({"timestamp": t + 0.003, "service": "pricing", "level": "INFO", "message": msg, "trace_id": trace})
+        if skipped_line:
+            for line in (40,) if broken else (40, 46):
+                msg = f"10:{k % 60:02d}:00.123 INFO  c.s.PriceService#{line} [price][computed][item {k}]"
+                logs.append({"timestamp": t, "service": "pricing", "level": "INFO", "message": msg, "trace_id": trace})
+        else:
+            msg = f"fallback price used for item {k}" if broken else f"price computed for item {k} with tax"
+            logs.append(
+                {"timestamp": t + 0.003, "service": "pricing", "level": "INFO", "message": msg, "trace_id": trace}
+            )
         logs.append(
             {
                 "timestamp": t + 0.001,
@@ -208,6 +243,19 @@ def test_a_code_fault_seen_only_in_request_patterns_is_ranked_first_as_code_erro
     assert "instead of calls [tax:GET /tax]" in pattern.summary
 
 
+def test_a_log_statement_skipped_after_an_exception_is_told_apart_by_its_call_site(tmp_path: Path) -> None:
+    from day2ai import investigate
+    from tests.bundle_factory import write_bundle
+
+    spans, logs = _bundle_rows(skipped_line=True)
+    report = investigate(write_bundle(tmp_path / "b", traces=spans, logs=logs))
+    top = report.hypotheses[0]
+    assert (top.service, top.fault.value) == ("pricing", "code_error")
+    cited = [e for e in report.evidence if e.id in top.supporting]
+    pattern = next(e for e in cited if "per-request patterns of pricing" in e.query)
+    assert "PriceService#46" in pattern.summary  # the statement no longer reached
+
+
 async def test_a_metric_anomaly_off_every_traced_request_is_discounted(tmp_path: Path) -> None:
     from day2ai.analysis.fusion import rank
     from day2ai.sources.bundle import load_bundle
@@ -226,3 +274,21 @@ async def test_a_metric_anomaly_off_every_traced_request_is_discounted(tmp_path:
     assert cands[0].service == "pricing"
     assert "no traced request, log line or known call goes through it" in by["batch-job"].reasons
     assert all("no traced request" not in r for c in cands if c.service != "batch-job" for r in c.reasons)
+
+
+async def test_requests_recorded_just_before_the_window_join_the_baseline(tmp_path: Path) -> None:
+    from day2ai.sources.bundle import load_bundle
+    from day2ai.tools import signals as sig
+    from day2ai.tools.base import Investigation
+    from tests.bundle_factory import INCIDENT, T0, write_bundle
+
+    spans, logs = _bundle_rows()
+    # the window (and a one-minute explicit baseline) start at 10:05; the files hold requests from 10:00
+    incident = INCIDENT.replace("start: 2026-03-14T10:00:00Z", "start: 2026-03-14T10:05:00Z")
+    incident += "baseline:\n  start: 2026-03-14T10:05:00Z\n  end: 2026-03-14T10:06:00Z\n"
+    b = load_bundle(write_bundle(tmp_path / "b", incident=incident, traces=spans, logs=logs))
+    inv = Investigation(incident=b.incident, sources=b.sources)
+    table = await sig.pattern_table(inv)
+    assert table is not None and float(table.time.min()) < T0 + 10
+    pa = await sig.pattern_analysis(inv)
+    assert pa is not None and pa.baseline_units == int((table.time < pa.onset).sum())

@@ -52,12 +52,14 @@ def fault_scores(f: Features) -> dict[Fault, float]:
         _pos(f, MetricKind.PACKETS), 0.9 * h.get(Fault.PACKET_LOSS, 0.0), 0.8 * ch.get(Fault.PACKET_LOSS, 0.0)
     ) * (1.0 - 0.5 * resource)
     delay = max(f.latency, f.edge_lat_in, _pos(f, MetricKind.LATENCY), _pos(f, MetricKind.NETWORK))
+    slow_talk = max(h.get(Fault.NETWORK_DELAY, 0.0), ch.get(Fault.NETWORK_DELAY, 0.0))
     # a slower network does not change which calls a service makes or which lines it logs: its own
-    # per-request pattern shift speaks against a delay on its path
+    # per-request pattern shift speaks against a delay on its path, unless its lines (or its
+    # callers') say calls are slow or time out, which is what a delay changes
+    path_change = f.pattern_conf * f.pattern_share * (1.0 - slow_talk)
     s[Fault.NETWORK_DELAY] = (
-        0.7 * delay * (1.0 - resource) * (1.0 - 0.5 * errors)
-        + 0.3 * max(h.get(Fault.NETWORK_DELAY, 0.0), ch.get(Fault.NETWORK_DELAY, 0.0))
-    ) * (1.0 - f.pattern * f.pattern_share)
+        0.7 * delay * (1.0 - resource) * (1.0 - 0.5 * errors) + 0.3 * slow_talk
+    ) * (1.0 - path_change)
     # a datastore or third party has no code of ours: errors originating there are its failure
     code = (
         0.0
@@ -68,7 +70,7 @@ def fault_scores(f: Features) -> dict[Fault, float]:
             f.origin * 0.8,
             f.log_origin,
             # its requests took other paths (calls skipped, other log lines) while no resource is short
-            f.pattern * f.pattern_share * (1.0 - resource),
+            path_change * (1.0 - resource),
         )
     )
     s[Fault.CODE_ERROR] = 0.8 * code * (1.0 - 0.6 * max(deploy, config))

@@ -7,6 +7,7 @@ client spans, a host named in error messages).
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 from pydantic import BaseModel, Field
 
@@ -26,6 +27,7 @@ ANOMALOUS = 0.45  # own-anomaly level from which a component counts as anomalous
 # a pattern shift counts once it is beyond 3 standard deviations (the usual significance level of
 # the robust z used for metrics) and beyond the Bonferroni bound over the operations compared; not fitted
 PATTERN_MIN_Z = 3.0
+_NORMAL = NormalDist()
 
 
 class Signals(BaseModel):
@@ -75,6 +77,7 @@ class Features(BaseModel):
     gap_in: float = 0.0  # time lost around calls into it that its own spans do not see (network path)
     pattern: float = 0.0  # its per-request patterns changed (novel or vanished calls and log templates)
     pattern_share: float = 0.0  # its pattern shift relative to the largest one (0..1)
+    pattern_conf: float = 0.0  # confidence that its shift is not chance: 1 - its Bonferroni-adjusted p
     change: ScoredChange | None = None
     own_telemetry: bool = False
     # in some traced request, log line or known call (None: no spans to tell); False: its metrics
@@ -311,6 +314,8 @@ def _pattern_features(pa: PatternAnalysis, feats: dict[str, Features]) -> None:
             continue
         f.pattern = strength(shift.z - critical)  # its significance beyond the bound
         f.pattern_share = (shift.z - critical) / top
+        # the bound is where the adjusted p is 5%: scale its tail to the shift's
+        f.pattern_conf = 1.0 - 0.05 * _NORMAL.cdf(-shift.z) / _NORMAL.cdf(-critical)
         f.keys.append(f"pattern:{svc}")
 
 

@@ -154,6 +154,11 @@ class LogAccumulator:
     def services(self) -> list[str]:
         return sorted({svc for svc, _ in self._stats})
 
+    def is_error(self, service: str, template_id: str) -> bool:
+        """Whether ``service`` wrote lines of this template at ERROR level or above."""
+        st = self._stats.get((service, template_id))
+        return st is not None and st.level >= ERROR_RANK
+
     def _service_totals(self) -> dict[str, dict[int, int]]:
         totals: dict[str, dict[int, int]] = {}
         for (svc, _), st in self._stats.items():

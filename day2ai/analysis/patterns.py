@@ -86,6 +86,8 @@ class PatternTable:
     pattern: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     children: list[list[int]] = field(default_factory=list)  # the units it called in the same trace
     failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # a call it made failed
+    # per pattern: it holds an error-level log statement
+    error: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __len__(self) -> int:
         return len(self.time)
@@ -110,12 +112,14 @@ def build_units(
     span_trace: Sequence[str],
     log_links: Iterable[tuple[str, str, str]] = (),
     failed_callers: Iterable[int] = (),
+    error_templates: Iterable[str] = (),
 ) -> PatternTable:
     """Units from spans (parent given as a span index, -1 for none) and ``(trace_id, service,
     template)`` log links. A unit's operation is the first span its service entered in that trace;
     its pattern is the set of other services' operations it called and the set of its log templates
     in that trace. ``failed_callers``: spans whose call is known to have failed (error status on a
-    call into another service, or on a call to a peer such as a database)."""
+    call into another service, or on a call to a peer such as a database). ``error_templates``: the
+    templates logged at error level."""
     units: dict[tuple[str, int], _Unit] = {}
 
     def unit(i: int) -> _Unit:
@@ -147,6 +151,8 @@ def build_units(
             logged.setdefault((trace, s), set()).add(template)
     ops: dict[tuple[int, str], int] = {}
     pats: dict[str, int] = {}
+    erroneous: list[bool] = []  # per pattern: a unit of it logged at error level or had a call fail
+    errs = set(error_templates)
     n = len(units)
     time = np.empty(n)
     service = np.empty(n, dtype=np.int64)
@@ -162,6 +168,9 @@ def build_units(
         time[k], service[k] = u.time, key[1]
         op[k] = ops.setdefault((key[1], u.name), len(ops))
         pattern[k] = pats.setdefault(pat, len(pats))
+        if pattern[k] == len(erroneous):
+            erroneous.append(False)
+        erroneous[pattern[k]] |= u.failed or bool(errs & logged.get(key, set()))
     return PatternTable(
         services=list(services),
         operations=list(ops),
@@ -172,6 +181,7 @@ def build_units(
         pattern=pattern,
         children=children,
         failed=failed,
+        error=np.array(erroneous, dtype=bool),
     )
 
 
@@ -284,7 +294,7 @@ def pattern_shifts(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray)
         f = table.pattern[units[keep[units]]]
         if len(b) < MIN_UNITS or len(f) < MIN_UNITS:
             continue
-        sh = _op_shift(b, f)
+        sh = _op_shift(b, f, table.error)
         svc = table.services[s]
         if sh is None or (svc in out and out[svc].z >= sh.z):
             continue
@@ -373,7 +383,10 @@ class _OpShift:
     kind: Literal["novel", "vanished", "mix"]
 
 
-def _op_shift(base: np.ndarray, inc: np.ndarray) -> _OpShift | None:
+def _op_shift(base: np.ndarray, inc: np.ndarray, error: np.ndarray) -> _OpShift | None:
+    """The shift of one operation's patterns. ``error``: per pattern, whether it holds an error-level
+    log statement or a failed call; such a pattern that shrank (or vanished) is a recovery, not a
+    fault, and is left out of the vanished and mix tests (one that appeared or grew still counts)."""
     nb, nf = len(base), len(inc)
     bp, bc = np.unique(base, return_counts=True)
     fp, fc = np.unique(inc, return_counts=True)
@@ -385,15 +398,19 @@ def _op_shift(base: np.ndarray, inc: np.ndarray) -> _OpShift | None:
     q = bc / nb
     # a pattern seen once is not expected again (Good-Turing's singletons): only patterns the
     # baseline showed twice or more can be said to have vanished
-    gone = ~np.isin(bp, fp) & (bc >= 2)
+    share_after = np.zeros(len(bp))
+    share_after[np.isin(bp, fp)] = fc[np.isin(fp, bp)] / nf
+    recovered = error[bp] & (share_after < q)
+    gone = ~np.isin(bp, fp) & (bc >= 2) & ~recovered
     vanished = float(q[gone].sum())
     # chance that a pattern seen c times falls only in the baseline when the two periods are one
     # exchangeable sample (the permutation null): C(nb, c) / C(nb + nf, c); exact for small samples
-    absent = np.where(bc >= 2, _all_in_first(bc, nb, nf), 0.0)
+    absent = np.where((bc >= 2) & ~recovered, _all_in_first(bc, nb, nf), 0.0)
     e_van = float((q * absent).sum())
     var_van = float((q * q * absent * (1.0 - absent)).sum())
     z_van = (vanished - e_van) / math.sqrt(var_van + 1.0 / (nb * nb))
-    z_mix, grew = _mix_z(bp, bc, fp, fc)
+    keep_b, keep_f = ~recovered, ~np.isin(fp, bp[recovered])
+    z_mix, grew = _mix_z(bp[keep_b], bc[keep_b], fp[keep_f], fc[keep_f]) if keep_b.any() and keep_f.any() else (0.0, -1)
     z = max(z_novel, z_van, z_mix)
     if z <= 0.0:
         return None

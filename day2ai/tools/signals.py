@@ -359,14 +359,16 @@ async def pattern_table(inv: Investigation) -> PatternTable | None:
         if tacc is None or len(tacc) == 0:
             return None
         lacc = await log_accumulator(inv) if inv.sources.logs is not None else None
-        links = []
+        links: list[tuple[str, str, str]] = []
+        errors: set[str] = set()
         if lacc is not None:
             resolve = lacc.miner.resolve
-            # a template written from two call sites is two log statements
-            links = [
-                (trace, svc, f"{resolve(tid)}@{site}" if site else resolve(tid))
-                for trace, svc, tid, site in lacc.trace_links
-            ]
+            for trace, svc, tid, site in lacc.trace_links:
+                # a template written from two call sites is two log statements
+                event = f"{resolve(tid)}@{site}" if site else resolve(tid)
+                links.append((trace, svc, event))
+                if lacc.is_error(svc, tid):
+                    errors.add(event)
         parents = tacc.parent_index()
         return build_units(
             tacc.services,
@@ -377,6 +379,7 @@ async def pattern_table(inv: Investigation) -> PatternTable | None:
             tacc.traces,
             links,
             tacc.failed_callers(parents),
+            errors,
         )
 
     return await cached(inv, "pattern_table", make)

@@ -73,6 +73,19 @@ def test_fault_typing_from_signatures() -> None:
     assert fault_scores(Features(service="q"))[Fault.DEPENDENCY_FAILURE] > 0  # no telemetry at all
 
 
+def test_a_significant_pattern_shift_types_a_slow_service_as_code_error() -> None:
+    # callers wait longer on it and its latency rose: a delay, unless its own requests changed paths
+    slow = {"service": "x", "own_telemetry": True, "edge_in": 0.5, "edge_lat_in": 0.5, "gap_in": 0.5}
+    assert type_fault(Features(**slow))[0] is Fault.NETWORK_DELAY
+    weak = Features(**slow, pattern=0.13, pattern_share=1.0, pattern_conf=0.9999)  # z barely past the bound
+    assert type_fault(weak)[0] is Fault.CODE_ERROR
+    minor = Features(**slow, pattern=0.13, pattern_share=0.1, pattern_conf=0.9999)  # others changed far more
+    assert type_fault(minor)[0] is Fault.NETWORK_DELAY
+    # its new lines say its calls are slow: that is what a delay changes, not a code path
+    talk = Features(**slow, pattern=0.13, pattern_share=1.0, pattern_conf=0.9999, hints={Fault.NETWORK_DELAY: 0.8})
+    assert type_fault(talk)[0] is Fault.NETWORK_DELAY
+
+
 def test_change_near_onset_breaks_a_tie() -> None:
     anomalies = [_a("a", "request_error_ratio", 20.0, 650.0), _a("b", "request_error_ratio", 20.0, 650.0)]
     changes = score_changes([Change(timestamp=560.0, service="b", kind=ChangeKind.CONFIG, summary="flag on")], 600.0)

@@ -160,6 +160,20 @@ def test_a_path_that_became_the_usual_one_is_a_shift_of_the_mix() -> None:
     assert "went from 1% to 50%" in s.describe() and "T-fallback-price" in s.describe()
 
 
+def test_errors_that_stopped_are_a_recovery_not_a_shift() -> None:
+    # in the first minutes pricing's calls to tax failed (it logged an error); then they recovered
+    times = [float(t) for t in range(0, 600, 5)]
+    table = build_units(
+        **_requests(times, None, failing_calls=True, odd=tuple(t for t in times if t < 150.0)),
+        error_templates={"T-tax-call-failed"},
+    )
+    pa = analyze_patterns(table, 400.0, None, 600.0)
+    assert "pricing" not in pa.shifts or pa.shifts["pricing"].z <= pa.critical_z
+    # the same errors starting at the onset are a shift (their calls failed: it counts at tax)
+    later = build_units(**_requests(times, 400.0, failing_calls=True), error_templates={"T-tax-call-failed"})
+    assert later.error.any() and not build_units(**_requests(times, None)).error.any()
+
+
 def test_sampling_noise_in_the_mix_is_not_a_shift() -> None:
     rng = random.Random(11)
     times = sorted(rng.uniform(0, 600) for _ in range(300))

@@ -34,18 +34,22 @@ def test_downsample_and_strip_status() -> None:
 
 def test_real_mode_reshapes_a_bundle(tmp_path: Path) -> None:
     (case,) = simulate(tmp_path, 1, 3, **SMALL)
+    w0 = parse_timestamp(yaml.safe_load((case / "incident.yaml").read_text())["window"]["start"])
     to_real_mode(case)
     incident = yaml.safe_load((case / "incident.yaml").read_text())
     b0, b1 = parse_timestamp(incident["baseline"]["start"]), parse_timestamp(incident["baseline"]["end"])
     detected = parse_timestamp(incident["detected_at"])
     assert b1 - b0 == 60.0 and detected - b1 > 300.0  # one minute, not adjacent
+    # the minute ends a fault-free capture that starts two minutes before the declared window
+    assert parse_timestamp(incident["window"]["start"]) == b0 == w0 + 120.0
     assert not (case / "topology.yaml").exists() and not list(case.glob("changes.jsonl*"))
     for row in _rows(_one(case, "metrics")):
         steps = {b[0] - a[0] for a, b in zip(row["values"], row["values"][1:], strict=False)}
         assert steps <= {60} or not steps
     for row in _rows(_one(case, "logs")):
         t = parse_timestamp(row["timestamp"])
-        assert b0 <= t < b1 or detected - 90.0 <= t < detected + 150.0
+        assert w0 <= t < b1 or detected - 90.0 <= t < detected + 150.0
+    assert min(parse_timestamp(r["timestamp"]) for r in _rows(_one(case, "logs"))) < b0
     assert all("status" not in s for s in _rows(_one(case, "traces")))
 
 

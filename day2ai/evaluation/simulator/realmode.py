@@ -1,9 +1,11 @@
 """Real-data mode: reshape a simulated bundle the way public real-incident datasets come.
 
 Real datasets (the Nezha Train Ticket cases, for one) rarely look like a tidy simulation: the explicit
-baseline is one fault-free minute that is not adjacent to the incident, logs and spans only cover
-that minute and a few minutes around the fault, spans carry no status (errors show only through logs
-and timing), metrics are sampled once a minute, and there is no topology and no change log. This
+baseline is one fault-free minute that is not adjacent to the incident, cut from the end of a
+longer fault-free capture whose first minutes lie before the declared window; logs and spans only
+cover that capture and a few minutes around the fault, spans carry no status (errors show only
+through logs and timing), metrics are sampled once a minute, and there is no topology and no change
+log. This
 module rewrites a written case directory in place into that shape, so that the investigator can be
 evaluated on it next to the tidy suites (``day2ai simulate --mode real``).
 """
@@ -22,6 +24,7 @@ from day2ai.evaluation.simulator.writer import rfc3339, write_jsonl, write_yaml
 from day2ai.timeutil import parse_timestamp as to_epoch
 
 BASELINE_S = 60.0  # the fault-free minute real datasets give
+CAPTURE_BEFORE_S = 120.0  # the fault-free capture starts this long before that minute (Nezha: 2 min)
 BEFORE_DETECTION_S = 90.0  # logs and spans start this long before the alert (Nezha: 90 s)
 AFTER_DETECTION_S = 150.0  # ... and end this long after it (three minutes in all)
 METRIC_STEP_S = 60.0  # one-minute metrics
@@ -77,9 +80,12 @@ def to_real_mode(case: Path) -> None:
     incident = yaml.safe_load((case / "incident.yaml").read_text())
     w0 = to_epoch(incident["window"]["start"])
     detected = to_epoch(incident["detected_at"])
-    b0 = w0  # the first minute of the window: fault-free and not adjacent to the incident
-    cover = [(b0, b0 + BASELINE_S), (detected - BEFORE_DETECTION_S, detected + AFTER_DETECTION_S)]
+    # the last minute of a fault-free capture at the start of the simulation, not adjacent to the
+    # incident; the declared window starts with that minute, the capture before it
+    b0 = w0 + CAPTURE_BEFORE_S
+    cover = [(w0, b0 + BASELINE_S), (detected - BEFORE_DETECTION_S, detected + AFTER_DETECTION_S)]
     incident["baseline"] = {"start": rfc3339(b0), "end": rfc3339(b0 + BASELINE_S)}
+    incident["window"]["start"] = rfc3339(b0)
     write_yaml(case / "incident.yaml", incident)
 
     def log(row: dict[str, Any]) -> dict[str, Any] | None:

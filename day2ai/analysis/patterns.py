@@ -36,6 +36,8 @@ MIN_UNITS = 3
 # a pattern expected fewer times than this under no change is pooled with the other rare ones
 # before the mix is tested (Cochran's rule for chi-square tables), not fitted
 MIN_EXPECTED = 5.0
+# the longest group of words (one list item) whose repeats collapse_repeats folds; not fitted
+MAX_REPEAT_UNIT = 8
 
 
 class PatternShift(BaseModel):
@@ -183,6 +185,39 @@ def build_units(
         failed=failed,
         error=np.array(erroneous, dtype=bool),
     )
+
+
+def collapse_repeats(text: str, longest: int = MAX_REPEAT_UNIT) -> str:
+    """``text`` with every run of a repeated group of up to ``longest`` words kept once, followed by
+    an ellipsis: a log line that lists one item per element (``Ticket(seat=<*>, ...), Ticket(...),
+    ...``) is one statement whatever the list's length, while the template miner sees a template
+    per length (and, for a line cut at a length limit, per place of the cut)."""
+    words = text.split(" ")
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in range(1, longest + 1):
+            unit = words[i : i + size]
+            if len(unit) < size or words[i + size : i + 2 * size] != unit:
+                continue
+            reps = 2
+            while words[i + reps * size : i + (reps + 1) * size] == unit:
+                reps += 1
+            out.extend([*unit, "…"])
+            i += reps * size
+            rest = words[i:]
+            if (
+                len(rest) <= size
+                and rest
+                and rest[:-1] == unit[: len(rest) - 1]
+                and unit[len(rest) - 1].startswith(rest[-1])
+            ):
+                i = len(words)  # a line cut at a length limit inside the next repeat
+            break
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out)
 
 
 def recording(table: PatternTable, at: float) -> tuple[float, float] | None:

@@ -31,6 +31,7 @@ from day2ai.analysis.patterns import (
     PatternTable,
     analyze_patterns,
     build_units,
+    collapse_repeats,
     pattern_onset,
     precedes_recording,
 )
@@ -362,10 +363,20 @@ async def pattern_table(inv: Investigation) -> PatternTable | None:
         links: list[tuple[str, str, str]] = []
         errors: set[str] = set()
         if lacc is not None:
-            resolve = lacc.miner.resolve
+            miner = lacc.miner
+            canon: dict[str, str] = {}
+            by_text: dict[str, str] = {}
+
+            def statement(tid: str) -> str:
+                """One id per template text once repeated list items are folded."""
+                t = miner.resolve(tid)
+                if t not in canon:
+                    canon[t] = by_text.setdefault(collapse_repeats(miner.template(t) or t), t)
+                return canon[t]
+
             for trace, svc, tid, site in lacc.trace_links:
                 # a template written from two call sites is two log statements
-                event = f"{resolve(tid)}@{site}" if site else resolve(tid)
+                event = f"{statement(tid)}@{site}" if site else statement(tid)
                 links.append((trace, svc, event))
                 if lacc.is_error(svc, tid):
                     errors.add(event)

@@ -12,6 +12,7 @@ from day2ai.analysis.patterns import (
     MAX_GAP_S,
     analyze_patterns,
     build_units,
+    collapse_repeats,
     pattern_onset,
     pattern_shifts,
     precedes_recording,
@@ -306,3 +307,34 @@ async def test_requests_recorded_just_before_the_window_join_the_baseline(tmp_pa
     assert table is not None and float(table.time.min()) < T0 + 10
     pa = await sig.pattern_analysis(inv)
     assert pa is not None and pa.baseline_units == int((table.time < pa.onset).sum())
+
+
+def test_a_list_logged_item_by_item_is_one_statement_whatever_its_length() -> None:
+    four = collapse_repeats("sold [T(s=<*>, a=x), T(s=<*>, a=x), T(s=<*>, a=x), T(s=<*>, a=x)]")
+    six = collapse_repeats("sold [" + "T(s=<*>, a=x), " * 5 + "T(s=<*>, a=x)]")
+    assert four == six and "…" in four
+    # a long line cut at a length limit, at different places
+    assert collapse_repeats("sold [" + "T(s=<*>, a=x), " * 3 + "T(s=<*>, a") == collapse_repeats(
+        "sold [" + "T(s=<*>, a=x), " * 5 + "T"
+    )
+    assert collapse_repeats("GET /a took <*> ms for <*> of <*>") == "GET /a took <*> ms for <*> of <*>"
+
+
+async def test_a_list_that_grows_over_time_is_not_a_pattern_shift(tmp_path: Path) -> None:
+    from day2ai.sources.bundle import load_bundle
+    from day2ai.tools import signals as sig
+    from day2ai.tools.base import Investigation
+    from tests.bundle_factory import write_bundle
+
+    spans, logs = _bundle_rows(skipped_line=True)  # every request calls tax throughout
+    logs = [r for r in logs if r["service"] != "pricing"]
+    for k, r in enumerate(x for x in spans if x["service"] == "pricing"):  # no fault: the list just grows
+        items = ", ".join(f"Ticket(seat={k * 7 + i}, from=a, to=b)" for i in range(3 + k // 40))
+        msg = f"sold tickets: [{items}]"
+        logs.append(
+            {"timestamp": r["start"], "service": "pricing", "level": "INFO", "message": msg, "trace_id": r["trace_id"]}
+        )
+    b = load_bundle(write_bundle(tmp_path / "b", traces=spans, logs=logs))
+    pa = await sig.pattern_analysis(Investigation(incident=b.incident, sources=b.sources))
+    assert pa is not None
+    assert "pricing" not in pa.shifts or pa.shifts["pricing"].z <= pa.critical_z

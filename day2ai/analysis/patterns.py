@@ -56,6 +56,9 @@ class PatternShift(BaseModel):
     kind: Literal["novel", "vanished", "mix"] = "novel"  # which test found the shift
     example_before: float = 0.0  # the example's share of the baseline units
     example_after: float = 0.0  # the example's share of the incident units
+    # what the example path has that the usual one lacks, and the reverse ("call X", "log T")
+    added: list[str] = []
+    missing: list[str] = []
 
     def describe(self) -> str:
         if self.kind == "novel":
@@ -67,10 +70,14 @@ class PatternShift(BaseModel):
             what = f"{self.vanished:.0%} of its baseline requests for {self.operation} took paths no longer seen"
         else:
             what = (
-                f"the mix of its request paths for {self.operation} changed: the one below went from "
+                f"the mix of its request paths for {self.operation} changed: one went from "
                 f"{self.example_before:.0%} to {self.example_after:.0%} of its requests"
             )
         counts = f"{self.baseline_units} vs {self.incident_units} requests"
+        if self.added or self.missing:  # the difference reads better than two whole paths
+            which = {"novel": "the new path", "vanished": "the vanished path", "mix": "that path"}[self.kind]
+            diff = [f"+ {a}" for a in self.added[:3]] + [f"- {m}" for m in self.missing[:3]]
+            return f"{self.service}: {what}, z={self.z:.1f} ({counts}); {which} vs the usual one: " + "; ".join(diff)
         usual = f" instead of {self.usual[:120]}" if self.usual and self.usual != self.example else ""
         return f"{self.service}: {what}, z={self.z:.1f} ({counts}); e.g. {self.example[:160]}{usual}"
 
@@ -82,6 +89,7 @@ class PatternTable:
     services: list[str]
     operations: list[tuple[int, str]]  # (service index, operation name)
     patterns: list[str]  # readable pattern descriptions
+    parts: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)  # (calls, logs)
     time: np.ndarray = field(default_factory=lambda: np.zeros(0))
     service: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     op: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -153,6 +161,7 @@ def build_units(
             logged.setdefault((trace, s), set()).add(template)
     ops: dict[tuple[int, str], int] = {}
     pats: dict[str, int] = {}
+    parts: list[tuple[frozenset[str], frozenset[str]]] = []
     erroneous: list[bool] = []  # per pattern: a unit of it logged at error level or had a call fail
     errs = set(error_templates)
     n = len(units)
@@ -172,11 +181,13 @@ def build_units(
         pattern[k] = pats.setdefault(pat, len(pats))
         if pattern[k] == len(erroneous):
             erroneous.append(False)
+            parts.append((frozenset(u.callees), frozenset(logged.get(key, ()))))
         erroneous[pattern[k]] |= u.failed or bool(errs & logged.get(key, set()))
     return PatternTable(
         services=list(services),
         operations=list(ops),
         patterns=list(pats),
+        parts=parts,
         time=time,
         service=service,
         op=op,
@@ -333,6 +344,7 @@ def pattern_shifts(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray)
         svc = table.services[s]
         if sh is None or (svc in out and out[svc].z >= sh.z):
             continue
+        usual = int(np.bincount(b).argmax())
         out[svc] = PatternShift(
             service=svc,
             operation=name,
@@ -343,12 +355,22 @@ def pattern_shifts(table: PatternTable, in_base: np.ndarray, in_inc: np.ndarray)
             baseline_units=len(b),
             incident_units=len(f),
             example=table.patterns[sh.example] if sh.example >= 0 else "",
-            usual=table.patterns[int(np.bincount(b).argmax())],
+            usual=table.patterns[usual],
+            added=_difference(table, sh.example, usual),
+            missing=_difference(table, usual, sh.example),
             kind=sh.kind,
             example_before=round(float(np.mean(b == sh.example)), 4),
             example_after=round(float(np.mean(f == sh.example)), 4),
         )
     return out
+
+
+def _difference(table: PatternTable, a: int, b: int) -> list[str]:
+    """The calls and log statements of pattern ``a`` that pattern ``b`` lacks ("call X", "log T")."""
+    if a < 0 or b < 0 or a == b or len(table.parts) <= max(a, b):
+        return []
+    (calls_a, logs_a), (calls_b, logs_b) = table.parts[a], table.parts[b]
+    return [f"call {c}" for c in sorted(calls_a - calls_b)] + [f"log {t}" for t in sorted(logs_a - logs_b)]
 
 
 def _by_operation(table: PatternTable) -> list[tuple[int, np.ndarray]]:

@@ -584,12 +584,19 @@ async def _pattern_evidence(inv: Investigation, rest: str, p: Periods) -> _Made 
             if site:  # the template masked the line number: show the statement's own
                 masked = _LINE_NUMBER.sub("<*>", site)
                 text = text.replace(masked, site, 1) if masked in text else f"{text} at {site}"
-            return f"'{text[:80]}'"
+            return f"'{text[:100]}'"
 
         def readable(text: str) -> str:
             return _TEMPLATE_ID.sub(one, text)
 
-        shift = shift.model_copy(update={"example": readable(shift.example), "usual": readable(shift.usual)})
+        shift = shift.model_copy(
+            update={
+                "example": readable(shift.example),
+                "usual": readable(shift.usual),
+                "added": [readable(x) for x in shift.added],
+                "missing": [readable(x) for x in shift.missing],
+            }
+        )
     return (
         EvidenceSource.TRACES,
         f"per-request patterns of {rest} (calls and log templates) incident vs baseline",

@@ -83,7 +83,10 @@ def test_the_shift_is_where_the_branch_changed_not_at_its_callers() -> None:
     assert s.operation == "GET /price" and s.novel == 1.0 and s.z > 5
     assert "T-fallback-price" in s.example and "calls [-]" in s.example
     assert "took a path the baseline never showed" in s.describe()
-    assert s.usual == "calls [tax:GET /tax] logs [T-price]" and "instead of calls [tax:GET /tax]" in s.describe()
+    assert s.usual == "calls [tax:GET /tax] logs [T-price]"
+    # what differs, not two whole paths
+    assert (s.added, s.missing) == (["log T-fallback-price"], ["call tax:GET /tax", "log T-price"])
+    assert "the new path vs the usual one: + log T-fallback-price; - call tax:GET /tax; - log T-price" in s.describe()
 
 
 def test_a_caller_whose_calls_fail_inherits_the_change_from_the_callee() -> None:
@@ -254,8 +257,8 @@ def test_a_code_fault_seen_only_in_request_patterns_is_ranked_first_as_code_erro
     assert top.fault.value == "code_error"
     cited = [e for e in report.evidence if e.id in top.supporting]
     pattern = next(e for e in cited if "per-request patterns of pricing" in e.query)
-    assert "'fallback price used for item <*>'" in pattern.summary  # template text, not its id
-    assert "instead of calls [tax:GET /tax]" in pattern.summary
+    assert "+ log 'fallback price used for item <*>'" in pattern.summary  # template text, not its id
+    assert "- call tax:GET /tax" in pattern.summary
 
 
 def test_a_log_statement_skipped_after_an_exception_is_told_apart_by_its_call_site(tmp_path: Path) -> None:

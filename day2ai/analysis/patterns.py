@@ -247,10 +247,20 @@ def recording(table: PatternTable, at: float) -> tuple[float, float] | None:
     return float(t[lo]), float(t[hi])
 
 
+def _g(b: np.ndarray, a: np.ndarray, nb: np.ndarray | float, na: np.ndarray | float) -> float:
+    """The likelihood-ratio (G) statistic of a 2 x K table: counts ``b`` and ``a`` of each cell,
+    ``nb`` and ``na`` the period totals of each cell's row group (arrays when cells of several
+    tables are summed at once)."""
+    tot, n = b + a, nb + na
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gb = np.where(b > 0, b * np.log(b * n / (nb * tot)), 0.0)
+        ga = np.where(a > 0, a * np.log(a * n / (na * tot)), 0.0)
+    return 2.0 * float(np.sum(gb + ga))
+
+
 def _g_statistic(keys_before: np.ndarray, keys_after: np.ndarray, op_of_key: np.ndarray) -> float:
     """Standardized sum over operations of the likelihood-ratio (G) statistic of before/after x
     pattern: (G - df) / sqrt(2 df), so operations with many patterns do not dominate by size."""
-    g_total, df_total = 0.0, 0
     nb_op = np.bincount(op_of_key, weights=keys_before, minlength=op_of_key.max() + 1)
     na_op = np.bincount(op_of_key, weights=keys_after, minlength=op_of_key.max() + 1)
     ok = (nb_op >= MIN_UNITS) & (na_op >= MIN_UNITS)
@@ -258,13 +268,7 @@ def _g_statistic(keys_before: np.ndarray, keys_after: np.ndarray, op_of_key: np.
         return 0.0
     sel = ok[op_of_key] & ((keys_before + keys_after) > 0)
     b, a, o = keys_before[sel], keys_after[sel], op_of_key[sel]
-    tot = b + a
-    nb, na = nb_op[o], na_op[o]
-    n = nb + na
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gb = np.where(b > 0, b * np.log(b * n / (nb * tot)), 0.0)
-        ga = np.where(a > 0, a * np.log(a * n / (na * tot)), 0.0)
-    g_total = 2.0 * float(np.sum(gb + ga))
+    g_total = _g(b, a, nb_op[o], na_op[o])
     df_total = int(len(o) - len(np.unique(o)))
     if df_total <= 0:
         return 0.0
@@ -420,12 +424,7 @@ def _mix_z(bp: np.ndarray, bc: np.ndarray, fp: np.ndarray, fc: np.ndarray) -> tu
     df = int((tot > 0).sum()) - 1
     if df < 1:
         return 0.0, top
-    n = nb + nf
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = 2.0 * float(
-            np.sum(np.where(b > 0, b * np.log(b * n / (nb * tot)), 0.0))
-            + np.sum(np.where(f > 0, f * np.log(f * n / (nf * tot)), 0.0))
-        )
+    g = _g(b, f, nb, nf)
     c = 2.0 / (9.0 * df)
     return ((max(g, 0.0) / df) ** (1.0 / 3.0) - (1.0 - c)) / math.sqrt(c), top
 

@@ -190,9 +190,14 @@ def _baseline_start(inv: Investigation) -> float:
     return b.start_s if b is not None else inv.incident.window.start_s
 
 
+def _earliest(inv: Investigation) -> float:
+    """The start of the window or of the explicit baseline, whichever is earlier."""
+    return min(inv.incident.window.start_s, _baseline_start(inv))
+
+
 def _dense_start(inv: Investigation) -> float:
     """Where log and span queries start."""
-    return min(inv.incident.window.start_s, _baseline_start(inv)) - DENSE_LOOKBACK_S
+    return _earliest(inv) - DENSE_LOOKBACK_S
 
 
 # ------------------------------------------------------------------ periods and analyses
@@ -253,9 +258,9 @@ async def dense_periods(inv: Investigation) -> Periods:
 
 
 # How far before the window the span latency comparison reaches (logs and per-request patterns
-# take all of DENSE_LOOKBACK_S). Chosen on nezha-tt-dev by leave-one-out over 0 and 300: the earlier
-# minutes lost 0.11 of AC@1 there (latency moves with load; which paths requests take and which
-# lines they log does not).
+# take all of DENSE_LOOKBACK_S). Chosen on nezha-tt-dev by leave-one-out over 0 and 300 (BENCHMARKS.md,
+# fifth session): the earlier minutes lost 0.04-0.18 of AC@1 there at every pattern weight (latency
+# moves with load; which paths requests take and which lines they log does not).
 SPAN_LOOKBACK_S = 0.0
 
 
@@ -264,7 +269,7 @@ def _with_lookback(inv: Investigation, p: Periods, seconds: float) -> Periods:
     starts at the window (logs and spans are read from ``DENSE_LOOKBACK_S`` before it)."""
     if seconds <= 0.0 or not p.has_pre or float(p.pre_start or 0.0) > inv.incident.window.start_s:
         return p
-    return p.model_copy(update={"pre_start": _dense_start(inv) + DENSE_LOOKBACK_S - seconds})
+    return p.model_copy(update={"pre_start": _earliest(inv) - seconds})
 
 
 async def pattern_change_point(inv: Investigation) -> float | None:

@@ -5,9 +5,8 @@ baseline is one fault-free minute that is not adjacent to the incident, cut from
 longer fault-free capture whose first minutes lie before the declared window; logs and spans only
 cover that capture and a few minutes around the fault, spans carry no status (errors show only
 through logs and timing), metrics are sampled once a minute, and there is no topology and no change
-log. This
-module rewrites a written case directory in place into that shape, so that the investigator can be
-evaluated on it next to the tidy suites (``day2ai simulate --mode real``).
+log. This module rewrites a written case directory in place into that shape, so that the
+investigator can be evaluated on it next to the tidy suites (``day2ai simulate --mode real``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from day2ai.errors import Day2AIError
 from day2ai.models import Fault, Hypothesis, Incident, Remediation, Report
 from day2ai.sources.base import Sources
 from day2ai.timeutil import to_datetime
-from day2ai.tools import signals as sig
+from day2ai.tools import evidence
 from day2ai.tools.base import Investigation
 from day2ai.tools.changes import recent_changes
 from day2ai.tools.knowledge import similar_incident_priors, similar_incidents
@@ -119,10 +119,10 @@ class OfflineInvestigator:
             inv.add_gap("knowledge", f"similar-incident lookup failed: {exc}")
 
     async def _hypothesis(self, inv: Investigation, c: Candidate) -> Hypothesis:
-        supporting = [ev.id for key in c.supporting[:6] if (ev := await sig.evidence_for(inv, key)) is not None]
+        supporting = [ev.id for key in c.supporting[:6] if (ev := await evidence.evidence_for(inv, key)) is not None]
         priors = similar_incident_priors(inv, c.service, c.fault)
         supporting += [ev.id for ev in priors]
-        contradicting = [ev.id for key in c.contradicting if (ev := await sig.evidence_for(inv, key)) is not None]
+        contradicting = [ev.id for key in c.contradicting if (ev := await evidence.evidence_for(inv, key)) is not None]
         onset = f" from {to_datetime(c.onset).strftime('%H:%M:%S')}" if c.onset else ""
         why = f" ({'; '.join(c.reasons)})" if c.reasons else ""
         summary = f"{c.fault.value.replace('_', ' ')} at {c.service}{onset}{why}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from day2ai.tools import evidence
 from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation, tool
 
@@ -24,6 +25,6 @@ async def recent_changes(inv: Investigation, service: str = "", limit: int = 10)
         return "No changes recorded" + (f" for {service!r}." if service else ".")
     lines = []
     for c in items[: max(1, limit)]:
-        ref = await sig.cite(inv, f"change:{c.service}:{c.timestamp:.0f}")
+        ref = await evidence.cite(inv, f"change:{c.service}:{c.timestamp:.0f}")
         lines.append(f"{ref or c.describe()} (proximity {c.proximity:.2f})")
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from day2ai.errors import Day2AIError
 from day2ai.sources.base import LogQuery
 from day2ai.timeutil import to_datetime
+from day2ai.tools import evidence
 from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation, tool
 
@@ -33,7 +34,7 @@ async def log_patterns(inv: Investigation, service: str = "", errors_only: bool 
     rows.sort(key=lambda t: -(abs(t.score) + (5.0 if t.is_error and t.score > 0 else 0.0)))
     lines = [f"{la.lines} lines, {la.templates} templates mined."]
     for t in rows[: max(1, limit)]:
-        ref = await sig.cite(inv, f"log:{t.service}:{t.template_id}")
+        ref = await evidence.cite(inv, f"log:{t.service}:{t.template_id}")
         ident = ref.split("]")[0] + "]" if ref else "    "
         extra = ""
         if t.hints:

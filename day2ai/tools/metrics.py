@@ -7,6 +7,7 @@ import numpy as np
 from day2ai.analysis.metrics import MetricKind, effective_score
 from day2ai.errors import InputError
 from day2ai.timeutil import to_datetime
+from day2ai.tools import evidence
 from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation, tool
 
@@ -50,7 +51,7 @@ async def metric_anomalies(inv: Investigation, service: str = "", kind: str = ""
         if len(lines) > max(1, limit) or a.score < 3.0:
             break
         key = (a.service, a.kind.value)
-        ref = await sig.cite(inv, f"metric:{a.service}:{a.kind.value}") if key not in seen else ""
+        ref = await evidence.cite(inv, f"metric:{a.service}:{a.kind.value}") if key not in seen else ""
         seen.add(key)
         ident = ref.split("]")[0] + "]" if ref else "    "
         lines.append(f"{ident} {a.describe()} onset {_hhmm(a.onset)} ({a.kind.value})")

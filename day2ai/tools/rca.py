@@ -5,6 +5,7 @@ from __future__ import annotations
 from day2ai.analysis.fusion import Candidate, Signals, rank
 from day2ai.analysis.signatures import symptom_kind
 from day2ai.timeutil import to_datetime
+from day2ai.tools import evidence
 from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation, tool
 
@@ -56,7 +57,7 @@ async def rank_root_causes(inv: Investigation, limit: int = 5) -> str:
     for i, c in enumerate(cands[: max(1, limit)], start=1):
         ids = []
         for key in c.supporting[:5]:
-            ev = await sig.evidence_for(inv, key)
+            ev = await evidence.evidence_for(inv, key)
             if ev is not None:
                 ids.append(ev.id)
         onset = to_datetime(c.onset).strftime("%H:%M:%S") if c.onset else "?"

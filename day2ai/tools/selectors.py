@@ -51,7 +51,7 @@ def selector_for(
     time_range: TimeRange | None,
     data: dict[str, Any],
 ) -> Selector:
-    """The selector of a finding registered by :func:`day2ai.tools.signals.evidence_for`.
+    """The selector of a finding registered by :func:`day2ai.tools.evidence.evidence_for`.
 
     ``key`` is the finding key (``metric:SVC:KIND``, ``log:SVC:TID``, ``trace:SVC``,
     ``edge:A->B``, ``change:SVC:TS``) and ``data`` the finding's details.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from day2ai.analysis.metrics import strength
 from day2ai.analysis.traces import TraceServiceProfile
+from day2ai.tools import evidence
 from day2ai.tools import signals as sig
 from day2ai.tools.base import Investigation, tool
 
@@ -31,12 +32,12 @@ async def trace_summary(inv: Investigation, service: str = "", limit: int = 10) 
     lines = [f"{ta.spans} spans; status {'present' if ta.has_status else 'absent (errors inferred)'}."]
     lines.append("Services:")
     for p in profs[: max(1, limit)]:
-        ref = await sig.cite(inv, f"trace:{p.service}")
+        ref = await evidence.cite(inv, f"trace:{p.service}")
         lines.append(f"  {ref or p.describe()}" + (" (seen only through callers)" if p.peer_only else ""))
     edges = [e for e in ta.edges if not service or service in (e.caller, e.callee)]
     edges.sort(key=lambda e: -max(strength(e.latency_z), 2 * max(0.0, e.incident_error_rate - e.baseline_error_rate)))
     lines.append("Edges:")
     for e in edges[: max(1, limit)]:
-        ref = await sig.cite(inv, f"edge:{e.caller}->{e.callee}")
+        ref = await evidence.cite(inv, f"edge:{e.caller}->{e.callee}")
         lines.append(f"  {ref or e.describe()}")
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 import re
 
-from day2ai.tools import signals as sig
+from day2ai.tools import evidence
 from day2ai.tools.base import Investigation
 from day2ai.tools.changes import recent_changes
 from day2ai.tools.logs import log_patterns, search_logs
@@ -57,11 +57,11 @@ async def test_each_source_is_read_once() -> None:
 
 async def test_same_finding_is_registered_once() -> None:
     inv = _inv()
-    a = await sig.evidence_for(inv, "metric:payments:cpu")
-    b = await sig.evidence_for(inv, "metric:payments:cpu")
+    a = await evidence.evidence_for(inv, "metric:payments:cpu")
+    b = await evidence.evidence_for(inv, "metric:payments:cpu")
     assert a is not None and a is b and len(inv.evidence) == 1
-    assert await sig.evidence_for(inv, "metric:nowhere:cpu") is None
-    assert await sig.evidence_for(inv, "bogus") is None
+    assert await evidence.evidence_for(inv, "metric:nowhere:cpu") is None
+    assert await evidence.evidence_for(inv, "bogus") is None
 
 
 async def test_bad_arguments_give_actionable_errors_not_exceptions() -> None:

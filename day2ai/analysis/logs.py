@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -38,6 +39,24 @@ def call_site(message: str) -> str:
     """The logging call site named in ``message``'s header (``TravelServiceImpl#366``), or ''."""
     m = _CALL_SITE.search(message, 0, HEADER_CHARS)
     return m.group(0) if m else ""
+
+
+# the span that wrote a line, as tracing-aware log patterns print it in the header (logback/log4j
+# MDC ``SpanID: 1a2b...``, ``span_id=...``, ``spanId: ...``); W3C and B3 span ids are 16 hex digits
+_SPAN_ID = re.compile(r"(?i)\bspan[_-]?id\b[\"']?\s*[:=]\s*[\"']?([0-9a-f]{16})\b")
+SPAN_HEADER_CHARS = 240
+SPAN_ATTRIBUTES = ("span_id", "spanId", "span.id", "SpanId", "spanID")
+
+
+def span_ref(message: str, attributes: Mapping[str, Any] | None = None) -> str:
+    """The id of the span that wrote a log line: from the record's attributes (OpenTelemetry log
+    records carry it) or the line's header; '' when neither names one."""
+    for key in SPAN_ATTRIBUTES:
+        value = (attributes or {}).get(key)
+        if value:
+            return str(value)
+    m = _SPAN_ID.search(message, 0, SPAN_HEADER_CHARS)
+    return m.group(1).lower() if m else ""
 
 
 ERROR_RANK = LEVEL_RANK["ERROR"]
@@ -125,16 +144,23 @@ class LogAccumulator:
         self._stats: dict[tuple[str, str], _TemplateStats] = {}
         self._errors: dict[str, dict[int, int]] = {}
         self._add_id = self.miner.add_id
-        # (trace id, service, template id, call site or '')
-        self.trace_links: list[tuple[str, str, str, str]] = []
+        # (trace id, service, template id, call site or '', time, span id or '')
+        self.trace_links: list[tuple[str, str, str, str, float, str]] = []
 
     def add(
-        self, timestamp: float, service: str, message: str, level: str | None = None, trace_id: str | None = None
+        self,
+        timestamp: float,
+        service: str,
+        message: str,
+        level: str | None = None,
+        trace_id: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
     ) -> None:
         self.lines += 1
         tid = self._add_id(message)
         if trace_id:
-            self.trace_links.append((trace_id, service, tid, call_site(message)))
+            link = (trace_id, service, tid, call_site(message), timestamp, span_ref(message, attributes))
+            self.trace_links.append(link)
         b = int((timestamp - self.start) // self.bin_seconds)
         st = self._stats.get((service, tid))
         if st is None:

@@ -15,13 +15,14 @@ Pure functions over arrays; the accumulators in ``traces`` and ``logs`` feed the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
+
+from day2ai.analysis.units import PatternTable
 
 # a gap this long between requests separates two recordings (a trace store's retention windows, a
 # dataset's fault-free and faulty captures): a change point is only searched inside the recording
@@ -36,8 +37,6 @@ MIN_UNITS = 3
 # a pattern expected fewer times than this under no change is pooled with the other rare ones
 # before the mix is tested (Cochran's rule for chi-square tables), not fitted
 MIN_EXPECTED = 5.0
-# the longest group of words (one list item) whose repeats collapse_repeats folds; not fitted
-MAX_REPEAT_UNIT = 8
 
 
 class PatternShift(BaseModel):
@@ -82,153 +81,6 @@ class PatternShift(BaseModel):
         return f"{self.service}: {what}, z={self.z:.1f} ({counts}); e.g. {self.example[:160]}{usual}"
 
 
-@dataclass
-class PatternTable:
-    """Units as arrays: time, service index, operation index, pattern index."""
-
-    services: list[str]
-    operations: list[tuple[int, str]]  # (service index, operation name)
-    patterns: list[str]  # readable pattern descriptions
-    parts: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)  # (calls, logs)
-    time: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    service: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    op: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    pattern: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    children: list[list[int]] = field(default_factory=list)  # the units it called in the same trace
-    failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # a call it made failed
-    # per pattern: it holds an error-level log statement
-    error: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-
-    def __len__(self) -> int:
-        return len(self.time)
-
-
-@dataclass
-class _Unit:
-    time: float
-    name: str
-    entry: bool  # the name is of a span entered from another service (or a root)
-    callees: set[str] = field(default_factory=set)
-    kids: set[int] = field(default_factory=set)  # services it called in this trace
-    failed: bool = False  # a call it made (to a service or a peer) failed
-
-
-def build_units(
-    services: Sequence[str],
-    span_service: Sequence[int],
-    span_name: Sequence[str],
-    span_start: Sequence[float],
-    span_parent: Sequence[int],
-    span_trace: Sequence[str],
-    log_links: Iterable[tuple[str, str, str]] = (),
-    failed_callers: Iterable[int] = (),
-    error_templates: Iterable[str] = (),
-) -> PatternTable:
-    """Units from spans (parent given as a span index, -1 for none) and ``(trace_id, service,
-    template)`` log links. A unit's operation is the first span its service entered in that trace;
-    its pattern is the set of other services' operations it called and the set of its log templates
-    in that trace. ``failed_callers``: spans whose call is known to have failed (error status on a
-    call into another service, or on a call to a peer such as a database). ``error_templates``: the
-    templates logged at error level."""
-    units: dict[tuple[str, int], _Unit] = {}
-
-    def unit(i: int) -> _Unit:
-        key = (span_trace[i], span_service[i])
-        p = span_parent[i]
-        entry = p < 0 or span_service[p] != span_service[i]
-        u = units.get(key)
-        if u is None:
-            u = units[key] = _Unit(span_start[i], span_name[i], entry)
-        elif (entry and not u.entry) or (entry == u.entry and span_start[i] < u.time):
-            u.name, u.entry = span_name[i], entry
-        u.time = min(u.time, span_start[i])
-        return u
-
-    for i, s in enumerate(span_service):
-        unit(i)
-        p = span_parent[i]
-        if p >= 0 and span_service[p] != s:  # a call from the parent's service to this operation
-            caller = unit(p)
-            caller.callees.add(f"{services[s]}:{span_name[i]}")
-            caller.kids.add(s)
-    for caller_span in failed_callers:
-        unit(caller_span).failed = True
-    index = {name: i for i, name in enumerate(services)}
-    logged: dict[tuple[str, int], set[str]] = {}
-    for trace, svc, template in log_links:
-        s = index.get(svc, -1)
-        if (trace, s) in units:
-            logged.setdefault((trace, s), set()).add(template)
-    ops: dict[tuple[int, str], int] = {}
-    pats: dict[str, int] = {}
-    parts: list[tuple[frozenset[str], frozenset[str]]] = []
-    erroneous: list[bool] = []  # per pattern: a unit of it logged at error level or had a call fail
-    errs = set(error_templates)
-    n = len(units)
-    time = np.empty(n)
-    service = np.empty(n, dtype=np.int64)
-    op = np.empty(n, dtype=np.int64)
-    pattern = np.empty(n, dtype=np.int64)
-    failed = np.fromiter((u.failed for u in units.values()), dtype=bool, count=n)
-    position = {key: k for k, key in enumerate(units)}
-    children = [[position[(key[0], c)] for c in u.kids] for key, u in units.items()]
-    for k, (key, u) in enumerate(units.items()):
-        calls = ", ".join(sorted(u.callees)) or "-"
-        logs = " | ".join(sorted(logged.get(key, ()))) or "-"
-        pat = f"calls [{calls}] logs [{logs}]"
-        time[k], service[k] = u.time, key[1]
-        op[k] = ops.setdefault((key[1], u.name), len(ops))
-        pattern[k] = pats.setdefault(pat, len(pats))
-        if pattern[k] == len(erroneous):
-            erroneous.append(False)
-            parts.append((frozenset(u.callees), frozenset(logged.get(key, ()))))
-        erroneous[pattern[k]] |= u.failed or bool(errs & logged.get(key, set()))
-    return PatternTable(
-        services=list(services),
-        operations=list(ops),
-        patterns=list(pats),
-        parts=parts,
-        time=time,
-        service=service,
-        op=op,
-        pattern=pattern,
-        children=children,
-        failed=failed,
-        error=np.array(erroneous, dtype=bool),
-    )
-
-
-def collapse_repeats(text: str, longest: int = MAX_REPEAT_UNIT) -> str:
-    """``text`` with every run of a repeated group of up to ``longest`` words kept once, followed by
-    an ellipsis: a log line that lists one item per element (``Ticket(seat=<*>, ...), Ticket(...),
-    ...``) is one statement whatever the list's length, while the template miner sees a template
-    per length (and, for a line cut at a length limit, per place of the cut)."""
-    words = text.split(" ")
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        for size in range(1, longest + 1):
-            unit = words[i : i + size]
-            if len(unit) < size or words[i + size : i + 2 * size] != unit:
-                continue
-            reps = 2
-            while words[i + reps * size : i + (reps + 1) * size] == unit:
-                reps += 1
-            out.extend([*unit, "…"])
-            i += reps * size
-            rest = words[i:]
-            if (
-                len(rest) <= size
-                and rest
-                and rest[:-1] == unit[: len(rest) - 1]
-                and unit[len(rest) - 1].startswith(rest[-1])
-            ):
-                i = len(words)  # a line cut at a length limit inside the next repeat
-            break
-        else:
-            out.append(words[i])
-            i += 1
-    return " ".join(out)
 
 
 def recording(table: PatternTable, at: float) -> tuple[float, float] | None:

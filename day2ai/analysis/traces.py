@@ -234,6 +234,10 @@ class TraceAccumulator:
                 out.append(i)
         return out
 
+    def span_index(self, trace_id: str, span_id: str) -> int:
+        """Index of a recorded span (-1 when it was not recorded)."""
+        return self._index.get((trace_id, span_id), -1)
+
     def parent_index(self) -> list[int]:
         """Index of each span's parent span (-1: a root, or a parent that was not recorded)."""
         return [-1 if key is None else self._index.get(key, -1) for key in self._parent]

@@ -25,15 +25,13 @@ from day2ai.analysis.metrics import (
 )
 from day2ai.analysis.patterns import (
     PatternAnalysis,
-    PatternTable,
     analyze_patterns,
-    build_units,
-    collapse_repeats,
     pattern_onset,
     precedes_recording,
 )
 from day2ai.analysis.periods import Periods, combine_onsets, periods_for_onset, preliminary_periods
 from day2ai.analysis.traces import TraceAccumulator, TraceAnalysis
+from day2ai.analysis.units import PatternTable, build_units, statement_key
 from day2ai.errors import Day2AIError
 from day2ai.models import Topology
 from day2ai.sources.base import DENSE_LOOKBACK_S, ChangeQuery, LogQuery, MetricQuery, SpanQuery
@@ -102,7 +100,7 @@ async def log_accumulator(inv: Investigation) -> LogAccumulator | None:
         add = acc.add
         try:
             async for rec in src.logs(LogQuery(start=_dense_start(inv), end=w.end_s)):
-                add(rec.timestamp, rec.service, rec.message, rec.level, rec.trace_id)
+                add(rec.timestamp, rec.service, rec.message, rec.level, rec.trace_id, rec.attributes)
         except Day2AIError as exc:
             _source_gap(inv, "logs", exc)
         if acc.lines == 0:
@@ -358,7 +356,7 @@ async def pattern_table(inv: Investigation) -> PatternTable | None:
         if tacc is None or len(tacc) == 0:
             return None
         lacc = await log_accumulator(inv) if inv.sources.logs is not None else None
-        links: list[tuple[str, str, str]] = []
+        links: list[tuple[str, str, str, float, int]] = []
         errors: set[str] = set()
         if lacc is not None:
             miner = lacc.miner
@@ -369,13 +367,13 @@ async def pattern_table(inv: Investigation) -> PatternTable | None:
                 """One id per template text once repeated list items are folded."""
                 t = miner.resolve(tid)
                 if t not in canon:
-                    canon[t] = by_text.setdefault(collapse_repeats(miner.template(t) or t), t)
+                    canon[t] = by_text.setdefault(statement_key(miner.template(t) or t), t)
                 return canon[t]
 
-            for trace, svc, tid, site in lacc.trace_links:
+            for trace, svc, tid, site, at, span in lacc.trace_links:
                 # a template written from two call sites is two log statements
                 event = f"{statement(tid)}@{site}" if site else statement(tid)
-                links.append((trace, svc, event))
+                links.append((trace, svc, event, at, tacc.span_index(trace, span) if span else -1))
                 if lacc.is_error(svc, tid):
                     errors.add(event)
         parents = tacc.parent_index()
@@ -389,6 +387,7 @@ async def pattern_table(inv: Investigation) -> PatternTable | None:
             links,
             tacc.failed_callers(parents),
             errors,
+            [t + d / 1000.0 for t, d in zip(tacc.start, tacc.duration, strict=True)],
         )
 
     return await cached(inv, "pattern_table", make)

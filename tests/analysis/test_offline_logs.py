@@ -1,6 +1,6 @@
 import pytest
 
-from day2ai.analysis.logs import LogAccumulator, call_site
+from day2ai.analysis.logs import LogAccumulator, call_site, span_ref
 from day2ai.analysis.periods import Periods
 from day2ai.analysis.signatures import ComponentMatcher, fault_hints, is_errorish
 from day2ai.models import Fault
@@ -98,5 +98,26 @@ def test_trace_links_carry_the_call_site() -> None:
     acc = LogAccumulator(start=0.0)
     acc.add(1.0, "pricing", "10:00:00.1 INFO  c.s.PriceService#46 [price][computed][item 7]", "INFO", "t1")
     acc.add(2.0, "pricing", "10:00:00.2 INFO  c.s.PriceService#40 [price][computed][item 8]", "INFO", "t2")
-    (_, _, tid1, site1), (_, _, tid2, site2) = acc.trace_links
+    (_, _, tid1, site1, at1, _), (_, _, tid2, site2, at2, _) = acc.trace_links
     assert tid1 == tid2 and (site1, site2) == ("c.s.PriceService#46", "c.s.PriceService#40")
+    assert (at1, at2) == (1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("line", "attributes", "span"),
+    [
+        ("16:48:42.424 INFO  t.s.Impl#532 TraceID: 49a5 SpanID: 083e5d40259e7999 [x]", None, "083e5d40259e7999"),
+        ('level=info span_id=00F067AA0BA902B7 msg="charged"', None, "00f067aa0ba902b7"),
+        ('{"spanId": "00f067aa0ba902b7", "msg": "x"}', None, "00f067aa0ba902b7"),
+        ("charged card SpanID: 083e5d40259e7999", {"span_id": "abc123"}, "abc123"),  # the record's own field wins
+        ("order 083e5d40259e7999 shipped", None, ""),  # a hex number is not a span id
+        ("spanid: 12ab", None, ""),  # too short for a span id
+    ],
+)
+def test_the_span_that_wrote_a_line_is_read_from_its_attributes_or_header(
+    line: str, attributes: dict[str, str] | None, span: str
+) -> None:
+    assert span_ref(line, attributes) == span
+    acc = LogAccumulator(start=0.0)
+    acc.add(1.0, "pricing", line, "INFO", "t1", attributes)
+    assert acc.trace_links[0][5] == span

@@ -11,13 +11,12 @@ import numpy as np
 from day2ai.analysis.patterns import (
     MAX_GAP_S,
     analyze_patterns,
-    build_units,
-    collapse_repeats,
     pattern_onset,
     pattern_shifts,
     precedes_recording,
     recording,
 )
+from day2ai.analysis.units import build_units, collapse_repeats, entry_spans, statement_key
 
 SERVICES = ["frontend", "checkout", "pricing", "tax"]
 
@@ -45,24 +44,21 @@ def _requests(
             start.append(t + 0.01 * i)
             parent.append(base + p if p >= 0 else -1)
             trace.append(tid)
-        links.append((tid, "checkout", "T-order"))
+        links.append((tid, "checkout", "T-order", t + 0.015, -1))
         if broken and failing_calls:
-            links.append((tid, "pricing", "T-tax-call-failed"))
+            links.append((tid, "pricing", "T-tax-call-failed", t + 0.025, -1))
             failed.append(base + 2)  # pricing's span: its call to tax failed
         elif broken:
-            links.append((tid, "pricing", "T-fallback-price"))
+            links.append((tid, "pricing", "T-fallback-price", t + 0.025, -1))
         else:
-            links.append((tid, "pricing", "T-price"))
-    return {
-        "services": SERVICES,
-        "span_service": svc,
-        "span_name": name,
-        "span_start": start,
-        "span_parent": parent,
-        "span_trace": trace,
-        "log_links": links,
-        "failed_callers": failed,
-    }
+            links.append((tid, "pricing", "T-price", t + 0.025, -1))
+    return _kwargs(SERVICES, svc, name, start, parent, trace, links, failed_callers=failed)
+
+
+def _kwargs(services: list[str], *columns: list[Any], **extra: Any) -> dict[str, Any]:
+    """build_units' arguments from the span columns (service, name, start, parent, trace) and links."""
+    keys = ("span_service", "span_name", "span_start", "span_parent", "span_trace", "log_links")
+    return {"services": services, **dict(zip(keys, columns, strict=True)), **extra}
 
 
 def test_units_are_one_per_service_and_request_with_calls_and_log_templates() -> None:
@@ -100,7 +96,7 @@ def test_a_change_inherited_from_a_changed_callee_counts_only_at_the_callee() ->
     times = [float(t) for t in range(0, 600, 5)]
     req = _requests(times, broken_after=400.0)
     # checkout now also logs a new line whenever pricing took the other branch
-    req["log_links"] += [(f"t{k}", "checkout", "T-price-odd") for k, t in enumerate(times) if t >= 400.0]
+    req["log_links"] += [(f"t{k}", "checkout", "T-price-odd", t, -1) for k, t in enumerate(times) if t >= 400.0]
     table = build_units(**req)
     shifts = pattern_shifts(table, table.time < 400.0, table.time >= 400.0)
     assert set(shifts) == {"pricing"}
@@ -111,7 +107,7 @@ def test_no_change_gives_no_significant_shift_and_no_onset() -> None:
     times = sorted(rng.uniform(0, 600) for _ in range(200))
     req = _requests(times, None)
     # sampling noise: a few random log templates in checkout
-    req["log_links"] += [(f"t{k}", "checkout", f"T-noise-{rng.randint(0, 3)}") for k in range(0, 200, 3)]
+    req["log_links"] += [(f"t{k}", "checkout", f"T-noise-{rng.randint(0, 3)}", 0.0, -1) for k in range(0, 200, 3)]
     table = build_units(**req)
     pa = analyze_patterns(table, 400.0, None, 600.0)
     assert all(s.z <= pa.critical_z for s in pa.shifts.values())
@@ -183,7 +179,7 @@ def test_sampling_noise_in_the_mix_is_not_a_shift() -> None:
     times = sorted(rng.uniform(0, 600) for _ in range(300))
     req = _requests(times, None)
     # each request logs one of four templates at random, the same odds throughout
-    req["log_links"] += [(f"t{k}", "checkout", f"T-variant-{rng.randint(0, 3)}") for k in range(300)]
+    req["log_links"] += [(f"t{k}", "checkout", f"T-variant-{rng.randint(0, 3)}", 0.0, -1) for k in range(300)]
     pa = analyze_patterns(build_units(**req), 400.0, None, 600.0)
     assert all(s.z <= pa.critical_z for s in pa.shifts.values())
 
@@ -341,3 +337,100 @@ async def test_a_list_that_grows_over_time_is_not_a_pattern_shift(tmp_path: Path
     pa = await sig.pattern_analysis(Investigation(incident=b.incident, sources=b.sources))
     assert pa is not None
     assert "pricing" not in pa.shifts or pa.shifts["pricing"].z <= pa.critical_z
+
+
+# ------------------------------------------------------------------ units: one per operation and request
+
+
+def _check_then_write(
+    times: list[float], write_after: float | None, named_spans: bool = False, second_stamps: bool = False
+) -> dict[str, Any]:
+    """frontend -> orders "GET /check", then (from ``write_after`` on) also -> orders "POST /order",
+    each logging its own line; ``named_spans``: the lines name their span; ``second_stamps``: log
+    times cut to the second (the span order then only shows through the named spans)."""
+    svc: list[int] = []
+    name: list[str] = []
+    start: list[float] = []
+    end: list[float] = []
+    parent: list[int] = []
+    trace: list[str] = []
+    links: list[tuple[str, str, str, float, int]] = []
+
+    def span(k: int, service: int, op: str, at: float, length: float, up: int) -> int:
+        svc.append(service)
+        name.append(op)
+        start.append(at)
+        end.append(at + length)
+        parent.append(up)
+        trace.append(f"r{k}")
+        return len(svc) - 1
+
+    for k, t in enumerate(times):
+        calls = [("GET /check", "T-checked")]
+        if write_after is not None and t >= write_after:
+            calls.append(("POST /order", "T-written"))
+        root = span(k, 0, "GET /buy", t, 0.5, -1)
+        for i, (op, line) in enumerate(calls):
+            at = t + 0.1 + 0.2 * i
+            called = span(k, 1, op, at, 0.1, root)
+            stamp = float(int(at)) if second_stamps else at + 0.05
+            links.append((f"r{k}", "orders", line, stamp, called if named_spans else -1))
+    return _kwargs(["frontend", "orders"], svc, name, start, parent, trace, links, span_end=end)
+
+
+def _orders_patterns(table: Any) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for o, p, s in zip(table.op, table.pattern, table.service, strict=True):
+        if s == 1:
+            out.setdefault(table.operations[o][1], set()).add(table.patterns[p])
+    return out
+
+
+def test_a_service_entered_for_two_operations_in_one_request_gives_two_units_with_their_own_lines() -> None:
+    table = build_units(**_check_then_write([0.3, 10.3], write_after=0.0))
+    assert len(table) == 6  # 2 requests x (frontend, orders check, orders write)
+    assert _orders_patterns(table) == {
+        "GET /check": {"calls [-] logs [T-checked]"},
+        "POST /order": {"calls [-] logs [T-written]"},
+    }
+    frontend = int(np.flatnonzero(table.service == 0)[0])
+    assert sorted(table.operations[table.op[c]][1] for c in table.children[frontend]) == ["GET /check", "POST /order"]
+
+
+def test_a_line_that_names_its_span_belongs_to_that_call_whatever_its_time_stamp() -> None:
+    named = build_units(**_check_then_write([0.3, 10.3], 0.0, named_spans=True, second_stamps=True))
+    assert _orders_patterns(named)["POST /order"] == {"calls [-] logs [T-written]"}
+    # without the span, a time cut to the second is nearest the first call: the line lands there
+    unnamed = build_units(**_check_then_write([0.3, 10.3], 0.0, second_stamps=True))
+    assert _orders_patterns(unnamed)["POST /order"] == {"calls [-] logs [-]"}
+
+
+def test_a_service_called_again_for_the_same_operation_is_one_unit_of_the_request() -> None:
+    req = _check_then_write([0.3], None)
+    req["span_service"].append(1), req["span_name"].append("GET /check"), req["span_start"].append(0.8)
+    req["span_end"].append(0.9), req["span_parent"].append(0), req["span_trace"].append("r0")
+    table = build_units(**req)
+    assert len(table) == 2 and _orders_patterns(table) == {"GET /check": {"calls [-] logs [T-checked]"}}
+
+
+def test_a_new_call_into_a_service_does_not_change_its_other_operations_patterns() -> None:
+    # from 400 s on, users also place orders: a new operation of orders, not a new path of its check
+    times = [float(t) for t in range(0, 600, 5)]
+    table = build_units(**_check_then_write(times, write_after=400.0))
+    pa = analyze_patterns(table, 400.0, None, 600.0)
+    assert "orders" not in pa.shifts  # (frontend's calls did change)
+    assert pa.shifts["frontend"].z > pa.critical_z
+
+
+def test_a_cycle_of_parents_in_broken_data_ends_the_walk_to_the_entry() -> None:
+    tops = entry_spans([0, 0, 0], [1, 2, 0])
+    assert len(set(tops)) == 1 and tops[0] in (0, 1, 2)
+    assert entry_spans([0, 1, 1], [-1, 0, 1]) == [0, 1, 1]
+
+
+def test_text_after_a_list_is_not_part_of_the_statement() -> None:
+    # the same statement, its list cut at an item boundary by a length limit, or complete and followed by text
+    cut = statement_key("sold [" + "T(s=<*>, a=x), " * 5)
+    whole = statement_key("sold [" + "T(s=<*>, a=x), " * 3 + "T(s=<*>, a=x)] total <*>")
+    assert cut == whole and cut.startswith("sold [T(s=<*>,")
+    assert statement_key("GET /a took <*> ms") == "GET /a took <*> ms"

@@ -139,7 +139,9 @@ def combine_onsets(onsets: Sequence[float], incident: Incident, quantile: float 
     value = float(np.quantile(arr, quantile)) if len(arr) >= 5 else float(arr[0])
     if len(arr) >= 2 and len(arr) < 5:
         value = float(arr[1]) if arr[1] - arr[0] > 600 else float(arr[0])
+    if w0 < detected <= value:
+        # the anomalies these series date all start at or after the alert, which fired because the
+        # fault had already begun: they are late effects, and date nothing
+        return None
     low = w0 + min(MIN_GUARD_S, 0.2 * max(0.0, detected - w0))
-    if detected > w0:
-        value = min(value, detected)
     return max(value, low)

@@ -208,22 +208,23 @@ async def periods(inv: Investigation) -> Periods:
 
     async def make() -> Periods:
         prelim = preliminary_periods(inv.incident)
-        onsets: list[float] = []
+        # the first source (metrics, then error logs, then spans) whose anomalies date the onset
+        onset = None
         raw = await raw_metrics(inv) if inv.sources.metrics is not None else []
         if raw:
-            onsets = series_onsets(_score_all(raw, prelim))
-        if not onsets and inv.sources.logs is not None:
+            onset = combine_onsets(series_onsets(_score_all(raw, prelim)), inv.incident)
+        if onset is None and inv.sources.logs is not None:
             acc = await log_accumulator(inv)
             if acc is not None:
-                onsets = list(acc.error_onsets(prelim).values())
-        if not onsets and inv.sources.traces is not None:
+                onset = combine_onsets(list(acc.error_onsets(prelim).values()), inv.incident)
+        if onset is None and inv.sources.traces is not None:
             tacc = await trace_accumulator(inv)
             if tacc is not None and len(tacc):
                 ta = tacc.analyze(prelim)
-                onsets = [p.onset for p in ta.profiles.values() if p.onset is not None]
-        onset = combine_onsets(onsets, inv.incident)
+                onset = combine_onsets([p.onset for p in ta.profiles.values() if p.onset is not None], inv.incident)
         if onset is None:
-            inv.add_gap("onset", "no sustained anomaly found to date the onset; using the alert time")
+            why = "no anomaly that starts before the alert dates the onset; taken a guard interval before the alert"
+            inv.add_gap("onset", why)
             return prelim
         return periods_for_onset(inv.incident, onset)
 

@@ -122,6 +122,9 @@ def test_combine_onsets_is_robust_and_bounded_by_detection() -> None:
     inc = _incident()
     assert combine_onsets([], inc) is None
     assert combine_onsets([2800.0, 2810.0, 2820.0, 2900.0, 2950.0, 3300.0], inc) is not None
-    assert combine_onsets([3500.0], inc) == 3000.0
+    # anomalies that all start after the alert (3000) are its late effects: they date nothing
+    assert combine_onsets([3500.0], inc) is None
+    assert combine_onsets([2000.0, 3100.0, 3200.0, 3300.0, 3400.0, 3500.0], inc) is None
+    assert combine_onsets([2900.0, 3500.0], inc) == 2900.0
     # a lone, much earlier onset does not drag the baseline away
     assert combine_onsets([100.0, 2800.0, 2820.0], inc) == 2800.0

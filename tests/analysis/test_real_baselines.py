@@ -1,5 +1,7 @@
 """Baselines as real data gives them: short, sparse or after the incident; sporadic series; onsets."""
 
+from pathlib import Path
+
 import numpy as np
 
 from day2ai.analysis.features import Signals, build_features
@@ -175,3 +177,22 @@ def test_a_warn_line_counts_half_of_an_error_line() -> None:
     feats = build_features(Signals(periods=p, logs=_logs(p, lines).analyze(p, ["a", "b"])))
     assert feats["a"].new_errors > 0.9
     assert abs(feats["b"].new_errors - 0.5 * feats["a"].new_errors) < 0.05
+
+
+async def test_metric_anomalies_that_start_after_the_alert_leave_the_onset_to_the_logs(tmp_path: Path) -> None:
+    from day2ai.sources.bundle import load_bundle
+    from day2ai.tools import signals as sig
+    from day2ai.tools.base import Investigation
+    from tests.bundle_factory import T0, series, write_bundle
+
+    # the alert fires at 10:32; checkout's errors start at 10:26; its CPU only moves at 10:38
+    cpu = [0.2 + 0.01 * (i % 3) for i in range(152)] + [0.9] * 28  # 15 s steps: 10:38 on
+    logs = [
+        {"timestamp": T0 + s, "service": "checkout", "level": "ERROR" if s >= 1560 else "INFO",
+         "message": "payment failed" if s >= 1560 else "payment ok"}
+        for s in range(0, 2700)
+    ]
+    b = load_bundle(write_bundle(tmp_path / "b", metrics=[series("cpu_usage_ratio", "checkout", cpu)], logs=logs))
+    inv = Investigation(incident=b.incident, sources=b.sources)
+    p = await sig.periods(inv)
+    assert abs(p.onset - (T0 + 1560)) <= 60  # the error lines date it, not the alert time (10:32)

@@ -56,7 +56,7 @@ def span_ref(message: str, attributes: Mapping[str, Any] | None = None) -> str:
         if value:
             return str(value)
     m = _SPAN_ID.search(message, 0, SPAN_HEADER_CHARS)
-    return m.group(1).lower() if m else ""
+    return m.group(1) if m else ""
 
 
 ERROR_RANK = LEVEL_RANK["ERROR"]

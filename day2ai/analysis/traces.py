@@ -235,8 +235,9 @@ class TraceAccumulator:
         return out
 
     def span_index(self, trace_id: str, span_id: str) -> int:
-        """Index of a recorded span (-1 when it was not recorded)."""
-        return self._index.get((trace_id, span_id), -1)
+        """Index of a recorded span (-1 when it was not recorded); hex ids match in either case."""
+        found = self._index.get((trace_id, span_id), -1)
+        return found if found >= 0 else self._index.get((trace_id, span_id.lower()), -1)
 
     def parent_index(self) -> list[int]:
         """Index of each span's parent span (-1: a root, or a parent that was not recorded)."""

@@ -8,7 +8,7 @@ never an exception. Findings become Evidence in :mod:`day2ai.tools.evidence`, on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import numpy as np
@@ -203,30 +203,32 @@ def _score_all(raw: list[RawSeries], p: Periods) -> list[SeriesAnomaly]:
     return out
 
 
+async def _source_onsets(inv: Investigation, prelim: Periods) -> AsyncIterator[list[float]]:
+    """The onsets of each source's anomalies, in the order the sources date an incident: metrics,
+    error logs, spans (each read only when the ones before it date nothing)."""
+    raw = await raw_metrics(inv) if inv.sources.metrics is not None else []
+    if raw:
+        yield series_onsets(_score_all(raw, prelim))
+    acc = await log_accumulator(inv) if inv.sources.logs is not None else None
+    if acc is not None:
+        yield list(acc.error_onsets(prelim).values())
+    tacc = await trace_accumulator(inv) if inv.sources.traces is not None else None
+    if tacc is not None and len(tacc):
+        yield [p.onset for p in tacc.analyze(prelim).profiles.values() if p.onset is not None]
+
+
 async def periods(inv: Investigation) -> Periods:
-    """Baseline and incident periods, with the onset estimated from the first source available."""
+    """Baseline and incident periods, with the onset from the first source that dates one."""
 
     async def make() -> Periods:
         prelim = preliminary_periods(inv.incident)
-        # the first source (metrics, then error logs, then spans) whose anomalies date the onset
-        onset = None
-        raw = await raw_metrics(inv) if inv.sources.metrics is not None else []
-        if raw:
-            onset = combine_onsets(series_onsets(_score_all(raw, prelim)), inv.incident)
-        if onset is None and inv.sources.logs is not None:
-            acc = await log_accumulator(inv)
-            if acc is not None:
-                onset = combine_onsets(list(acc.error_onsets(prelim).values()), inv.incident)
-        if onset is None and inv.sources.traces is not None:
-            tacc = await trace_accumulator(inv)
-            if tacc is not None and len(tacc):
-                ta = tacc.analyze(prelim)
-                onset = combine_onsets([p.onset for p in ta.profiles.values() if p.onset is not None], inv.incident)
-        if onset is None:
-            why = "no anomaly that starts before the alert dates the onset; taken a guard interval before the alert"
-            inv.add_gap("onset", why)
-            return prelim
-        return periods_for_onset(inv.incident, onset)
+        async for onsets in _source_onsets(inv, prelim):
+            onset = combine_onsets(onsets, inv.incident)
+            if onset is not None:
+                return periods_for_onset(inv.incident, onset)
+        why = "no anomaly that starts before the alert dates the onset; taken a guard interval before the alert"
+        inv.add_gap("onset", why)
+        return prelim
 
     return await cached(inv, "periods", make)
 
@@ -365,7 +367,8 @@ async def pattern_table(inv: Investigation) -> PatternTable | None:
             by_text: dict[str, str] = {}
 
             def statement(tid: str) -> str:
-                """One id per template text once repeated list items are folded."""
+                """One id per log statement (:func:`statement_key`: repeated list items folded, the text
+                after the list dropped)."""
                 t = miner.resolve(tid)
                 if t not in canon:
                     canon[t] = by_text.setdefault(statement_key(miner.template(t) or t), t)

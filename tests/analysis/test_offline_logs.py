@@ -107,7 +107,7 @@ def test_trace_links_carry_the_call_site() -> None:
     ("line", "attributes", "span"),
     [
         ("16:48:42.424 INFO  t.s.Impl#532 TraceID: 49a5 SpanID: 083e5d40259e7999 [x]", None, "083e5d40259e7999"),
-        ('level=info span_id=00F067AA0BA902B7 msg="charged"', None, "00f067aa0ba902b7"),
+        ('level=info span_id=00F067AA0BA902B7 msg="charged"', None, "00F067AA0BA902B7"),
         ('{"spanId": "00f067aa0ba902b7", "msg": "x"}', None, "00f067aa0ba902b7"),
         ("charged card SpanID: 083e5d40259e7999", {"span_id": "abc123"}, "abc123"),  # the record's own field wins
         ("order 083e5d40259e7999 shipped", None, ""),  # a hex number is not a span id

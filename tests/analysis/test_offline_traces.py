@@ -174,3 +174,11 @@ def test_a_quiet_callee_with_time_lost_around_calls_to_it_is_not_treated_as_unda
     assert _onset_factor(630.0, None) == 0.6  # no onset: partly trusted
     assert _onset_factor(630.0, None, gap=0.95) == 0.95  # its callers lose time around calls to it, now
     assert _onset_factor(630.0, 900.0, gap=0.95) == 0.25  # a dated, later onset still says victim-less
+
+
+def test_a_span_is_found_by_its_id_as_a_log_line_prints_it() -> None:
+    acc = TraceAccumulator()
+    acc.add("t1", "00f067aa0ba902b7", None, "checkout", "POST /pay", 0.0, 5.0, None, {})
+    assert acc.span_index("t1", "00f067aa0ba902b7") == 0
+    assert acc.span_index("t1", "00F067AA0BA902B7") == 0  # a header may print it in capitals
+    assert acc.span_index("t2", "00f067aa0ba902b7") == -1  # another trace

@@ -44,7 +44,6 @@ _Key = tuple[str, int, str]  # (trace, service, operation)
 @dataclass
 class _Unit:
     time: float
-    name: str
     callees: set[str] = field(default_factory=set)
     kids: set[_Key] = field(default_factory=set)  # the units it called
     failed: bool = False  # a call it made (to a service or a peer) failed
@@ -60,7 +59,7 @@ def entry_spans(span_service: Sequence[int], span_parent: Sequence[int]) -> list
         j = i
         while top[j] < 0:
             p = span_parent[j]
-            if p < 0 or p >= n or span_service[p] != span_service[j] or p in chain or p == i:
+            if p < 0 or p >= n or span_service[p] != span_service[j] or p in chain:
                 top[j] = j
                 break
             chain.append(j)
@@ -134,7 +133,7 @@ def build_units(
     unit_of = {e: (span_trace[e], span_service[e], span_name[e]) for e in entries}
     units: dict[_Key, _Unit] = {}
     for e, (t0, _) in entries.items():
-        u = units.setdefault(unit_of[e], _Unit(t0, span_name[e]))
+        u = units.setdefault(unit_of[e], _Unit(t0))
         u.time = min(u.time, t0)
     for i, s in enumerate(span_service):
         p = span_parent[i]
@@ -166,7 +165,7 @@ def build_units(
         logs = " | ".join(sorted(logged.get(key, ()))) or "-"
         pat = f"calls [{calls}] logs [{logs}]"
         time[k], service[k] = u.time, key[1]
-        op[k] = ops.setdefault((key[1], u.name), len(ops))
+        op[k] = ops.setdefault((key[1], key[2]), len(ops))
         pattern[k] = pats.setdefault(pat, len(pats))
         if pattern[k] == len(erroneous):
             erroneous.append(False)

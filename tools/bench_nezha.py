@@ -12,6 +12,10 @@ figure then picks, for each case, the value that scores best on the *other* case
 then fault accuracy; ties go to the first value, which should be the code's default) and scores the
 left-out case with it. That figure is printed first: it is what the setting is worth on a case it was
 not chosen on. The plain figure (the first value on every case) follows.
+
+``--no-baseline`` drops each incident's explicit ``baseline`` before investigating (the cases are
+not changed on disk): the same real telemetry in the shape a user without a declared fault-free
+period gives it, an input shape nothing was tuned on.
 """
 
 from __future__ import annotations
@@ -36,11 +40,12 @@ from day2ai.sources.bundle import load_bundle, read_truth  # noqa: E402
 DEFAULT_SUITE = REPO.parent / "shared" / "data" / "nezha-tt-dev"
 
 
-async def run_case(path: Path) -> dict[str, Any]:
+async def run_case(path: Path, no_baseline: bool = False) -> dict[str, Any]:
     bundle = load_bundle(path)
     truth = read_truth(path)
+    incident = bundle.incident.model_copy(update={"baseline": None}) if no_baseline else bundle.incident
     started = time.perf_counter()
-    report = await OfflineInvestigator().investigate(bundle.incident, bundle.sources)
+    report = await OfflineInvestigator().investigate(incident, bundle.sources)
     seconds = time.perf_counter() - started
     ranked = report.ranked_services()
     fault = report.hypotheses[0].fault.value if report.hypotheses else None
@@ -116,7 +121,7 @@ async def main_async(args: argparse.Namespace) -> int:
         for target, value in combo.items():
             _set(target, value)
         label = ";".join(f"{t.rpartition('.')[2]}={v}" for t, v in combo.items())
-        by_value[label] = [await run_case(c) for c in cases]
+        by_value[label] = [await run_case(c, args.no_baseline) for c in cases]
     plain = next(iter(by_value.values()))
     result: dict[str, Any] = {"suite": str(suite), "plain": score(plain), "rows": plain}
     if len(by_value) > 1:
@@ -143,6 +148,7 @@ def main() -> int:
         action="append",
         help="MODULE.ATTR=v1,v2,...: leave-one-out over a data-chosen setting (repeat: over all combinations)",
     )
+    ap.add_argument("--no-baseline", action="store_true", help="drop each incident's explicit baseline")
     ap.add_argument("--verbose", "-v", action="store_true")
     return asyncio.run(main_async(ap.parse_args()))
 

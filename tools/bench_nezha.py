@@ -15,7 +15,9 @@ not chosen on. The plain figure (the first value on every case) follows.
 
 ``--no-baseline`` drops each incident's explicit ``baseline`` before investigating (the cases are
 not changed on disk): the same real telemetry in the shape a user without a declared fault-free
-period gives it, an input shape nothing was tuned on.
+period gives it, an input shape nothing was tuned on. ``--alert-shift S`` moves each alert time by S
+seconds (the cases' alerts fire 90 s after the injection; -60 and +60 ask how the result depends on
+a faster or slower alert).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import json
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +43,12 @@ from day2ai.sources.bundle import load_bundle, read_truth  # noqa: E402
 DEFAULT_SUITE = REPO.parent / "shared" / "data" / "nezha-tt-dev"
 
 
-async def run_case(path: Path, no_baseline: bool = False) -> dict[str, Any]:
+async def run_case(path: Path, no_baseline: bool = False, alert_shift: float = 0.0) -> dict[str, Any]:
     bundle = load_bundle(path)
     truth = read_truth(path)
     incident = bundle.incident.model_copy(update={"baseline": None}) if no_baseline else bundle.incident
+    if alert_shift:
+        incident = incident.model_copy(update={"detected_at": incident.detected_at + timedelta(seconds=alert_shift)})
     started = time.perf_counter()
     report = await OfflineInvestigator().investigate(incident, bundle.sources)
     seconds = time.perf_counter() - started
@@ -121,7 +126,7 @@ async def main_async(args: argparse.Namespace) -> int:
         for target, value in combo.items():
             _set(target, value)
         label = ";".join(f"{t.rpartition('.')[2]}={v}" for t, v in combo.items())
-        by_value[label] = [await run_case(c, args.no_baseline) for c in cases]
+        by_value[label] = [await run_case(c, args.no_baseline, args.alert_shift) for c in cases]
     plain = next(iter(by_value.values()))
     result: dict[str, Any] = {"suite": str(suite), "plain": score(plain), "rows": plain}
     if len(by_value) > 1:
@@ -149,6 +154,7 @@ def main() -> int:
         help="MODULE.ATTR=v1,v2,...: leave-one-out over a data-chosen setting (repeat: over all combinations)",
     )
     ap.add_argument("--no-baseline", action="store_true", help="drop each incident's explicit baseline")
+    ap.add_argument("--alert-shift", type=float, default=0.0, help="move each alert time by this many seconds")
     ap.add_argument("--verbose", "-v", action="store_true")
     return asyncio.run(main_async(ap.parse_args()))
 

@@ -306,10 +306,11 @@ def _op_shift(base: np.ndarray, inc: np.ndarray, error: np.ndarray) -> _OpShift 
     q = bc / nb
     # a pattern seen once is not expected again (Good-Turing's singletons): only patterns the
     # baseline showed twice or more can be said to have vanished
+    kept = np.isin(bp, fp)  # baseline patterns seen again (the same set as fp[seen], both sorted)
     share_after = np.zeros(len(bp))
-    share_after[np.isin(bp, fp)] = fc[np.isin(fp, bp)] / nf
+    share_after[kept] = fc[seen] / nf
     recovered = error[bp] & (share_after < q)
-    gone = ~np.isin(bp, fp) & (bc >= 2) & ~recovered
+    gone = ~kept & (bc >= 2) & ~recovered
     vanished = float(q[gone].sum())
     # chance that a pattern seen c times falls only in the baseline when the two periods are one
     # exchangeable sample (the permutation null): C(nb, c) / C(nb + nf, c); exact for small samples
